@@ -1,0 +1,52 @@
+# livestore: the Postgres extension (PGXS, this file) and the gateway
+# (gateway/Makefile). `make test` runs every test the project has.
+EXTENSION      = livestore
+MODULE_big     = livestore
+OBJS           = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/src/*.cpp extension/src/*/*.cpp)))
+DATA           = $(wildcard extension/sql/livestore--*.sql)
+PG_CONFIG     ?= pg_config
+WERROR        ?= -Werror
+PG_CPPFLAGS    = -Iextension/include -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CXXFLAGS    = -std=c++17 -Wall -Wextra $(WERROR) -MMD -MP
+SHLIB_LINK    += -lstdc++
+# pg_regress and isolation runs happen as the postgres user (initdb refuses
+# root), so their output goes to a folder that user owns, not the work tree.
+TEST_OUT      ?= $(CURDIR)/build/test
+REGRESS        = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS   = --inputdir=$(CURDIR) --outputdir=$(TEST_OUT)/regress \
+                 --temp-instance=$(TEST_OUT)/regress/tmp_check --temp-config=$(CURDIR)/test/regress.conf \
+                 --load-extension=livestore --no-locale --encoding=UTF8
+ISOLATION      = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --inputdir=$(CURDIR) --outputdir=$(TEST_OUT)/isolation \
+                 --temp-instance=$(TEST_OUT)/isolation/tmp_check --temp-config=$(CURDIR)/test/regress.conf \
+                 --load-extension=livestore
+EXTRA_CLEAN    = $(OBJS:.o=.d) build
+override with_llvm = no
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+-include $(OBJS:.o=.d)
+
+.PHONY: deps gateway install-gateway test test-extension run bench
+ifneq ($(wildcard gateway/Makefile),)
+all: gateway
+install: install-gateway
+endif
+
+# Debian packages the build and tests need (installed only when missing).
+deps:
+	@sh test/install-deps.sh
+
+gateway:
+	$(MAKE) -C gateway
+
+install-gateway:
+	$(MAKE) -C gateway install
+
+test:
+	@bash test/run-all.sh
+
+run:
+	@bash test/run-embedded.sh
+
+bench:
+	@bash bench/run.sh

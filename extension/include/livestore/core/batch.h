@@ -1,0 +1,32 @@
+// The rules a pushed batch must follow before it may touch a log. One piece
+// of code for both places that see batches: the extension's append() and the
+// gateway's push route (which answers 400 without a database round trip).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "livestore/core/json.h"
+#include "livestore/core/cpp_only.h"
+
+namespace ls {
+
+inline constexpr size_t kMaxBatchEvents = 10000;
+
+struct BatchSummary {
+  size_t count = 0;
+  int32_t first_seq = 0;
+  int32_t first_parent = 0;  // must equal the store's head
+  int32_t last_seq = 0;      // the head after the append
+};
+
+// `batch` must be a non-empty array of events {name, args?, seqNum,
+// parentSeqNum, clientId, sessionId}: integers in int32 range, a chain
+// (parentSeqNum = seqNum - 1, consecutive), non-empty strings. Throws
+// ls::Error: 22023 wrong shape or type, 22003 integer out of range,
+// 54000 too many events.
+BatchSummary CheckBatch(const rapidjson::Value& batch);
+
+// Parses JSON text, then CheckBatch. Malformed JSON throws 22P02.
+BatchSummary CheckBatchText(const char* json, size_t len);
+
+}  // namespace ls

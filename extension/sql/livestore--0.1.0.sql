@@ -1,0 +1,223 @@
+\echo Use "CREATE EXTENSION livestore" to load this file. \quit
+
+-- One row per store: where its log lives, its head (the last seqNum), and the
+-- Electric-style handle that stays the same for the life of the store. The
+-- head row is also the per-store lock that serializes appends.
+CREATE TABLE @extschema@.stores (
+  table_name  text PRIMARY KEY,
+  store_id    text NOT NULL,
+  schema_name text NOT NULL,
+  head        integer NOT NULL DEFAULT 0 CHECK (head OPERATOR(pg_catalog.>=) 0),
+  handle      text NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.stores', '');
+REVOKE ALL ON TABLE @extschema@.stores FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.table_name(store_id text) RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'ls_table_name';
+
+-- Validates a store id as the client does, raising 22023/54000 otherwise.
+CREATE FUNCTION @extschema@._check_store_id(store_id text) RETURNS text
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'ls_check_store_id';
+
+-- Statement-level guard: the sync protocol breaks if a stored event changes.
+CREATE FUNCTION @extschema@._reject_change() RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'ls_reject_change';
+
+CREATE FUNCTION @extschema@.create_store(store_id text) RETURNS regclass
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tbl text := @extschema@.table_name(@extschema@._check_store_id(store_id));
+  sch text;
+  rel regclass;
+  found_schema text;
+  cols text;
+BEGIN
+  SELECT s.schema_name INTO found_schema FROM @extschema@.stores s
+   WHERE s.table_name OPERATOR(pg_catalog.=) tbl;
+  IF found_schema IS NOT NULL THEN
+    RETURN pg_catalog.format('%I.%I', found_schema, tbl)::regclass;
+  END IF;
+
+  -- Two sessions creating the same store: the second waits, then finds the row.
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('livestore.create_store'),
+                                           pg_catalog.hashtext(tbl));
+  SELECT s.schema_name INTO found_schema FROM @extschema@.stores s
+   WHERE s.table_name OPERATOR(pg_catalog.=) tbl;
+  IF found_schema IS NOT NULL THEN
+    RETURN pg_catalog.format('%I.%I', found_schema, tbl)::regclass;
+  END IF;
+
+  sch := COALESCE(NULLIF(pg_catalog.current_setting('livestore.schema', true), ''), 'public');
+  rel := pg_catalog.to_regclass(pg_catalog.format('%I.%I', sch, tbl));
+  IF rel IS NULL THEN
+    EXECUTE pg_catalog.format(
+      'CREATE TABLE %I.%I ("seqNum" integer PRIMARY KEY, "parentSeqNum" integer, '
+      '"name" text NOT NULL, "args" jsonb NOT NULL, "clientId" text NOT NULL, '
+      '"sessionId" text NOT NULL)', sch, tbl);
+    rel := pg_catalog.format('%I.%I', sch, tbl)::regclass;
+  ELSE
+    -- Adopt a log made by the reference server: same columns, same types,
+    -- "seqNum" the primary key. Nothing is copied or rewritten.
+    SELECT pg_catalog.string_agg(a.attname OPERATOR(pg_catalog.||) ' '
+             OPERATOR(pg_catalog.||) pg_catalog.format_type(a.atttypid, a.atttypmod)
+             OPERATOR(pg_catalog.||) CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
+             ', ' ORDER BY a.attnum)
+      INTO cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attnum OPERATOR(pg_catalog.>) 0
+       AND NOT a.attisdropped;
+    IF cols IS DISTINCT FROM 'seqNum integer not null, parentSeqNum integer, name text not null, '
+         'args jsonb not null, clientId text not null, sessionId text not null'
+       OR NOT EXISTS (
+         SELECT 1 FROM pg_catalog.pg_index i
+          WHERE i.indrelid OPERATOR(pg_catalog.=) rel AND i.indisprimary
+            AND i.indkey::text OPERATOR(pg_catalog.=) '1') THEN
+      RAISE EXCEPTION USING ERRCODE = 'LS004',
+        MESSAGE = pg_catalog.format('table %s exists but is not a LiveStore v6 event log', rel),
+        DETAIL = pg_catalog.format('Its columns are: %s.', cols),
+        HINT = 'Expected "seqNum" integer primary key, "parentSeqNum" integer, "name" text, '
+               '"args" jsonb, "clientId" text, "sessionId" text.';
+    END IF;
+  END IF;
+
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER livestore_append_only BEFORE UPDATE OR DELETE ON %s '
+    'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._reject_change()', rel);
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER livestore_no_truncate BEFORE TRUNCATE ON %s '
+    'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._reject_change()', rel);
+
+  EXECUTE pg_catalog.format(
+    'INSERT INTO @extschema@.stores (table_name, store_id, schema_name, head, handle) '
+    'SELECT $1, $2, $3, COALESCE(pg_catalog.max("seqNum"), 0), $4 FROM %s', rel)
+  USING tbl, store_id, sch,
+        pg_catalog.format('%s-%s', rel::oid,
+          pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())
+                           OPERATOR(pg_catalog.*) 1000000)::bigint);
+  RETURN rel;
+END
+$$;
+
+CREATE FUNCTION @extschema@.append(store_id text, batch jsonb) RETURNS integer
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ls_append';
+
+CREATE FUNCTION @extschema@.head(store_id text) RETURNS integer
+LANGUAGE sql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT s.head FROM @extschema@.stores s
+   WHERE s.table_name OPERATOR(pg_catalog.=) @extschema@.table_name($1)
+$$;
+
+-- Where a store lives and the handle its pull responses carry.
+CREATE FUNCTION @extschema@.store_info(store_id text,
+  OUT table_name text, OUT schema_name text, OUT head integer, OUT handle text)
+RETURNS record
+LANGUAGE sql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT s.table_name, s.schema_name, s.head, s.handle FROM @extschema@.stores s
+   WHERE s.table_name OPERATOR(pg_catalog.=) @extschema@.table_name($1)
+$$;
+
+CREATE FUNCTION @extschema@.drop_store(store_id text) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tbl text := @extschema@.table_name(store_id);
+  sch text;
+BEGIN
+  DELETE FROM @extschema@.stores s WHERE s.table_name OPERATOR(pg_catalog.=) tbl
+  RETURNING s.schema_name INTO sch;
+  IF sch IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LS002',
+      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
+  END IF;
+  EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.%I', sch, tbl);
+END
+$$;
+
+-- Events after seqNum `after`, in order, at most max_events of them.
+CREATE FUNCTION @extschema@.events(store_id text, after integer DEFAULT 0,
+                                   max_events integer DEFAULT 1000)
+RETURNS TABLE ("seqNum" integer, "parentSeqNum" integer, name text, args jsonb,
+               "clientId" text, "sessionId" text)
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  info record;
+BEGIN
+  SELECT * INTO info FROM @extschema@.store_info(store_id);
+  IF info.table_name IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LS002',
+      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
+  END IF;
+  RETURN QUERY EXECUTE pg_catalog.format(
+    'SELECT e."seqNum", e."parentSeqNum", e.name, e.args, e."clientId", e."sessionId" '
+    'FROM %I.%I e WHERE e."seqNum" OPERATOR(pg_catalog.>) $1 '
+    'ORDER BY e."seqNum" LIMIT $2', info.schema_name, info.table_name)
+  USING after, max_events;
+END
+$$;
+
+-- One page of a store's log already encoded as Electric shape-log insert
+-- messages (values as text, "args" as JSON text, "relation" set), joined by
+-- commas without the enclosing brackets, so the gateway streams it as is.
+CREATE FUNCTION @extschema@.shape_page(store_id text, after integer,
+                                       max_events integer DEFAULT 1000,
+  OUT events integer, OUT last_seq integer, OUT body text)
+RETURNS record
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  info record;
+BEGIN
+  SELECT * INTO info FROM @extschema@.store_info(store_id);
+  IF info.table_name IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LS002',
+      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
+  END IF;
+  -- Electric keys rows as "schema"."table"/"pk".
+  EXECUTE pg_catalog.format($q$
+    SELECT pg_catalog.count(*)::integer, pg_catalog.max(p."seqNum"),
+           pg_catalog.string_agg(pg_catalog.json_build_object(
+             'key', $3 OPERATOR(pg_catalog.||) p."seqNum" OPERATOR(pg_catalog.||) '"',
+             'value', pg_catalog.json_build_object(
+                'seqNum', p."seqNum"::text, 'parentSeqNum', p."parentSeqNum"::text,
+                'name', p.name, 'args', p.args::text,
+                'clientId', p."clientId", 'sessionId', p."sessionId"),
+             'headers', pg_catalog.json_build_object(
+                'operation', 'insert', 'relation', pg_catalog.json_build_array($4, $5))
+           )::text, ',' ORDER BY p."seqNum")
+      FROM (SELECT e.* FROM %I.%I e WHERE e."seqNum" OPERATOR(pg_catalog.>) $1
+             ORDER BY e."seqNum" LIMIT $2) p $q$,
+    info.schema_name, info.table_name)
+  INTO events, last_seq, body
+  USING after, max_events,
+        pg_catalog.format('"%s"."%s"/"', info.schema_name, info.table_name),
+        info.schema_name, info.table_name;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.table_name(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._check_store_id(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._reject_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.create_store(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.append(text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.head(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.store_info(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.drop_store(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.events(text, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.shape_page(text, integer, integer) FROM PUBLIC;
