@@ -134,7 +134,8 @@ LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  tbl text := @extschema@.table_name(store_id);
+  -- Validated like create_store: 'a b' must not drop the log of 'a_b'.
+  tbl text := @extschema@.table_name(@extschema@._check_store_id(store_id));
   sch text;
 BEGIN
   DELETE FROM @extschema@.stores s WHERE s.table_name OPERATOR(pg_catalog.=) tbl
@@ -221,3 +222,13 @@ REVOKE ALL ON FUNCTION @extschema@.store_info(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drop_store(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.events(text, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.shape_page(text, integer, integer) FROM PUBLIC;
+
+-- The store whose log is the table `table_name` (NULL if none): an Electric
+-- shape request names the table, not the store.
+CREATE FUNCTION @extschema@.store_for_table(table_name text) RETURNS text
+LANGUAGE sql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT s.store_id FROM @extschema@.stores s WHERE s.table_name OPERATOR(pg_catalog.=) $1
+$$;
+REVOKE ALL ON FUNCTION @extschema@.store_for_table(text) FROM PUBLIC;

@@ -1,0 +1,37 @@
+// Command-line flags, each with an environment fallback; --help lists them.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace gw {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8787;
+  std::string database_url;           // DATABASE_URL
+  std::string electric_url;           // ELECTRIC_URL: empty = built-in pull
+  std::string electric_secret;        // ELECTRIC_SECRET
+  std::string electric_source_id, electric_source_secret;
+  bool shape_api = false;             // serve GET /v1/shape on the same listener
+  std::string shape_secret;           // SHAPE_SECRET
+  std::string endpoint = "/api/electric";
+  std::string push_path, pull_path, ping_path;  // optional split endpoints
+  int long_poll_timeout_s = 20;
+  int upstream_timeout_s = 60;        // > Electric's 20 s long poll
+  size_t max_body_bytes = 4u << 20;
+  int threads = 16;                   // MHD pool threads = database connections
+  int max_connections = 20000;
+  int max_connections_per_ip = 0;     // 0 = unlimited
+  int idle_timeout_s = 120;
+  int page_events = 1000;             // events per built-in pull page
+  std::vector<std::string> cors_origins;  // empty = echo any Origin
+  std::string auth_token;             // LIVESTORE_AUTH_TOKEN
+  bool log_requests = true;
+};
+
+// Throws std::invalid_argument with a message for bad flags. Sets *help when
+// --help was given (the caller prints Usage()).
+Config ParseConfig(int argc, char** argv, bool* help);
+std::string Usage();
+
+}  // namespace gw

@@ -1,0 +1,34 @@
+// Prometheus counters, gauges and latency histograms, rendered as text.
+#pragma once
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace gw {
+
+class Metrics {
+ public:
+  void Request(const std::string& route, int status, double seconds);
+  void PushEvents(size_t n) { push_events_ += n; }
+  void UpstreamError() { upstream_errors_++; }
+  void DatabaseError() { database_errors_++; }
+  // `held_polls`: live pulls held right now (built in and proxied).
+  std::string Render(size_t held_polls) const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1,    5,     25};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> le{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+  std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0};
+};
+
+}  // namespace gw

@@ -1,0 +1,35 @@
+// Offsets handed to clients.
+//
+// Built-in shape log: "<seq>_0" is the position after event <seq> ("0_0" is
+// before the first event); "-1" is the start. Any "<n>_<k>" is accepted, so
+// every offset ever issued stays valid.
+//
+// Flagged offsets (LiveStore endpoint, both modes): after a page with events
+// the client gets "<offset>~". Its sync leader holds local commits until it
+// sees an empty page, so a live request carrying a flagged offset is answered
+// at once with an empty page and the plain offset; only plain offsets wait.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+inline constexpr char kOffsetFlag = '~';
+
+inline bool IsFlagged(std::string_view offset) {
+  return !offset.empty() && offset.back() == kOffsetFlag;
+}
+inline std::string_view Unflag(std::string_view offset) {
+  return IsFlagged(offset) ? offset.substr(0, offset.size() - 1) : offset;
+}
+inline std::string Flag(std::string_view offset) {
+  return std::string(offset) + kOffsetFlag;
+}
+
+// "-1" -> 0; "<n>_<k>" (k digits or "inf") -> n when n fits in int32.
+std::optional<int32_t> ParseLogOffset(std::string_view offset);
+std::string FormatLogOffset(int32_t after);
+
+}  // namespace gw

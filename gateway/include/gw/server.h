@@ -1,0 +1,93 @@
+// The HTTP daemon: libmicrohttpd thread pool + epoll, suspend/resume for
+// anything that waits. Owns the per-request state (freed only in the
+// completed callback) and dispatches to one route handler per file.
+#pragma once
+#include <microhttpd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gw/config.h"
+#include "gw/metrics.h"
+#include "gw/pg.h"
+#include "gw/waiters.h"
+
+namespace gw {
+
+class Upstream;
+struct ProxyTransfer;
+struct PullState;
+
+enum class Route { kPing, kPush, kPull, kShape, kHealth, kMetrics, kPreflight, kNotFound, kBadMethod };
+const char* RouteName(Route r);
+
+class Server;
+
+struct Request {
+  Server* server = nullptr;
+  MHD_Connection* conn = nullptr;
+  std::string method, path;
+  Route route = Route::kNotFound;
+  std::string body;
+  bool body_too_large = false;
+  Clock::time_point start = Clock::now();
+  int status = 0;
+  std::string store_id;  // for the log line
+  std::unique_ptr<PullState> pull;             // built-in pull in progress
+  std::shared_ptr<ProxyTransfer> proxy;        // upstream pull in progress
+  ~Request();
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class Server {
+ public:
+  explicit Server(Config config);
+  ~Server();
+  bool Start(std::string* error);
+  // Graceful: stop accepting, answer held polls, finish in-flight work.
+  void Shutdown();
+
+  const Config& config() const { return config_; }
+  Metrics& metrics() { return metrics_; }
+  Waiters& waiters() { return waiters_; }
+  Upstream* upstream() { return upstream_.get(); }
+  PgSession& db() { return PgSession::ForThread(config_.database_url); }
+  bool closing() const { return closing_.load(); }
+  uint16_t port() const { return bound_port_; }
+
+  // Queue a response with CORS headers; records the status for the log.
+  MHD_Result Reply(Request& r, int status, const std::string& body, const Headers& headers = {},
+                   const char* content_type = "application/json");
+  MHD_Result ReplyError(Request& r, int status, const std::string& message, const Headers& headers = {});
+  MHD_Result Queue(Request& r, int status, MHD_Response* response);
+
+ private:
+  static MHD_Result OnAccess(void* cls, MHD_Connection* c, const char* url, const char* method,
+                             const char* version, const char* upload, size_t* upload_size,
+                             void** req_cls) noexcept;
+  static void OnCompleted(void* cls, MHD_Connection* c, void** req_cls,
+                          MHD_RequestTerminationCode toe) noexcept;
+  static void OnLog(void* cls, const char* fmt, va_list ap) noexcept;
+  MHD_Result Dispatch(Request& r);
+  Route Classify(const std::string& method, const std::string& path) const;
+  void AddCors(Request& r, MHD_Response* resp) const;
+  void ListenLoop();
+
+  Config config_;
+  Metrics metrics_;
+  Waiters waiters_;
+  std::unique_ptr<Upstream> upstream_;
+  MHD_Daemon* daemon_ = nullptr;
+  uint16_t bound_port_ = 0;
+  std::atomic<bool> closing_{false};
+  std::atomic<bool> stop_listener_{false};
+  std::atomic<long> in_flight_{0};
+  std::thread listener_;
+};
+
+}  // namespace gw

@@ -1,0 +1,155 @@
+#include "gw/config.h"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace gw {
+namespace {
+
+struct Flag {
+  const char* name;
+  const char* env;  // may be nullptr
+  const char* help;
+  bool takes_value;
+  std::function<void(Config&, const std::string&)> set;
+};
+
+int ToInt(const std::string& flag, const std::string& v, int lo, int hi) {
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < lo || n > hi)
+    throw std::invalid_argument(flag + ": expected an integer in [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "], got '" + v + "'");
+  return static_cast<int>(n);
+}
+
+std::vector<std::string> SplitComma(const std::string& v) {
+  std::vector<std::string> out;
+  std::stringstream ss(v);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+void CheckPath(const std::string& flag, const std::string& v) {
+  if (v.empty() || v[0] != '/') throw std::invalid_argument(flag + ": must start with '/'");
+}
+
+const std::vector<Flag>& Flags() {
+  static const std::vector<Flag> flags = {
+      {"--listen", "LIVESTORE_LISTEN", "HOST:PORT to listen on (default 127.0.0.1:8787)", true,
+       [](Config& c, const std::string& v) {
+         size_t colon = v.rfind(':');
+         if (colon == std::string::npos) throw std::invalid_argument("--listen: expected HOST:PORT");
+         c.listen_host = v.substr(0, colon);
+         c.listen_port = ToInt("--listen", v.substr(colon + 1), 0, 65535);
+       }},
+      {"--database-url", "DATABASE_URL", "libpq connection string of the database with the livestore extension",
+       true, [](Config& c, const std::string& v) { c.database_url = v; }},
+      {"--electric-url", "ELECTRIC_URL", "Electric origin to proxy pulls to; absent: serve pulls from Postgres",
+       true, [](Config& c, const std::string& v) { c.electric_url = v; }},
+      {"--electric-secret", "ELECTRIC_SECRET", "secret added to upstream shape requests (api_secret)", true,
+       [](Config& c, const std::string& v) { c.electric_secret = v; }},
+      {"--electric-source-id", "LIVESTORE_ELECTRIC_SOURCE_ID", "Electric Cloud source_id", true,
+       [](Config& c, const std::string& v) { c.electric_source_id = v; }},
+      {"--electric-source-secret", "LIVESTORE_ELECTRIC_SOURCE_SECRET", "Electric Cloud source_secret", true,
+       [](Config& c, const std::string& v) { c.electric_source_secret = v; }},
+      {"--shape-api", "LIVESTORE_SHAPE_API", "also serve an Electric-compatible GET /v1/shape (bypasses endpoint auth)",
+       false, [](Config& c, const std::string&) { c.shape_api = true; }},
+      {"--shape-secret", "LIVESTORE_SHAPE_SECRET", "secret that /v1/shape requires (secret or api_secret parameter)", true,
+       [](Config& c, const std::string& v) { c.shape_secret = v; }},
+      {"--endpoint", "LIVESTORE_ENDPOINT", "path that answers GET (pull), POST (push) and HEAD (ping); default /api/electric",
+       true, [](Config& c, const std::string& v) { CheckPath("--endpoint", v); c.endpoint = v; }},
+      {"--push-path", "LIVESTORE_PUSH_PATH", "separate path for POST (push)", true,
+       [](Config& c, const std::string& v) { CheckPath("--push-path", v); c.push_path = v; }},
+      {"--pull-path", "LIVESTORE_PULL_PATH", "separate path for GET (pull)", true,
+       [](Config& c, const std::string& v) { CheckPath("--pull-path", v); c.pull_path = v; }},
+      {"--ping-path", "LIVESTORE_PING_PATH", "separate path for HEAD (ping)", true,
+       [](Config& c, const std::string& v) { CheckPath("--ping-path", v); c.ping_path = v; }},
+      {"--long-poll-timeout", "LIVESTORE_LONG_POLL_TIMEOUT", "seconds a live pull with nothing new is held (default 20)",
+       true, [](Config& c, const std::string& v) { c.long_poll_timeout_s = ToInt("--long-poll-timeout", v, 1, 40); }},
+      {"--upstream-timeout", "LIVESTORE_UPSTREAM_TIMEOUT", "seconds an upstream Electric request may take (default 60)",
+       true, [](Config& c, const std::string& v) { c.upstream_timeout_s = ToInt("--upstream-timeout", v, 21, 600); }},
+      {"--max-body-bytes", "LIVESTORE_MAX_BODY_BYTES", "largest accepted push body (default 4194304)", true,
+       [](Config& c, const std::string& v) {
+         c.max_body_bytes = static_cast<size_t>(ToInt("--max-body-bytes", v, 1024, 1 << 30));
+       }},
+      {"--threads", "LIVESTORE_THREADS", "HTTP worker threads, each with one database connection (default 16)", true,
+       [](Config& c, const std::string& v) { c.threads = ToInt("--threads", v, 1, 256); }},
+      {"--max-connections", "LIVESTORE_MAX_CONNECTIONS", "open connections, held long polls included (default 20000)",
+       true, [](Config& c, const std::string& v) { c.max_connections = ToInt("--max-connections", v, 16, 1000000); }},
+      {"--max-connections-per-ip", "LIVESTORE_MAX_CONNECTIONS_PER_IP", "per client address; 0 = no limit (default)", true,
+       [](Config& c, const std::string& v) {
+         c.max_connections_per_ip = ToInt("--max-connections-per-ip", v, 0, 1000000);
+       }},
+      {"--idle-timeout", "LIVESTORE_IDLE_TIMEOUT", "seconds before an idle keep-alive connection is closed (default 120)",
+       true, [](Config& c, const std::string& v) { c.idle_timeout_s = ToInt("--idle-timeout", v, 1, 3600); }},
+      {"--page-events", "LIVESTORE_PAGE_EVENTS", "events per built-in pull page (default 1000)", true,
+       [](Config& c, const std::string& v) { c.page_events = ToInt("--page-events", v, 1, 100000); }},
+      {"--cors-origins", "LIVESTORE_CORS_ORIGINS", "comma-separated allowed browser origins; default: any", true,
+       [](Config& c, const std::string& v) { c.cors_origins = SplitComma(v); }},
+      {"--auth-token", "LIVESTORE_AUTH_TOKEN", "token that pulls must carry as payload.authToken", true,
+       [](Config& c, const std::string& v) { c.auth_token = v; }},
+      {"--quiet", "LIVESTORE_QUIET", "no per-request log lines", false,
+       [](Config& c, const std::string&) { c.log_requests = false; }},
+  };
+  return flags;
+}
+
+}  // namespace
+
+Config ParseConfig(int argc, char** argv, bool* help) {
+  Config c;
+  *help = false;
+  for (const Flag& f : Flags()) {
+    if (f.env == nullptr) continue;
+    const char* v = std::getenv(f.env);
+    if (v == nullptr || *v == '\0') continue;
+    if (f.takes_value) f.set(c, v);
+    else if (std::string(v) != "0" && std::string(v) != "false") f.set(c, "");
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    if (arg == "--help" || arg == "-h") {
+      *help = true;
+      return c;
+    }
+    size_t eq = arg.find('=');
+    bool inline_value = eq != std::string::npos;
+    if (inline_value) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    const Flag* flag = nullptr;
+    for (const Flag& f : Flags())
+      if (arg == f.name) flag = &f;
+    if (flag == nullptr) throw std::invalid_argument("unknown flag " + arg + " (see --help)");
+    if (flag->takes_value && !inline_value) {
+      if (i + 1 >= argc) throw std::invalid_argument(arg + ": missing value");
+      value = argv[++i];
+    }
+    flag->set(c, value);
+  }
+  if (c.database_url.empty()) throw std::invalid_argument("--database-url (or DATABASE_URL) is required");
+  return c;
+}
+
+std::string Usage() {
+  std::string out =
+      "Usage: livestore-gateway --database-url URL [flags]\n"
+      "Sync endpoint for @livestore/sync-electric clients: GET pulls, POST pushes, HEAD pings.\n\n";
+  for (const Flag& f : Flags()) {
+    std::string left = std::string("  ") + f.name + (f.takes_value ? " VALUE" : "");
+    if (left.size() < 30) left.resize(30, ' ');
+    out += left + " " + f.help;
+    if (f.env) out += std::string(" [env ") + f.env + "]";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace gw

@@ -1,0 +1,50 @@
+#include "gw/metrics.h"
+
+#include <sstream>
+
+namespace gw {
+
+void Metrics::Request(const std::string& route, int status, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_[{route, status}]++;
+  Histogram& h = latency_[route];
+  for (size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) h.le[i]++;
+  h.count++;
+  h.sum += seconds;
+}
+
+std::string Metrics::Render(size_t held_polls) const {
+  std::ostringstream out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out << "# HELP livestore_gateway_requests_total HTTP requests by route and status.\n"
+         "# TYPE livestore_gateway_requests_total counter\n";
+  for (const auto& [key, n] : requests_)
+    out << "livestore_gateway_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} " << n
+        << "\n";
+  out << "# HELP livestore_gateway_request_seconds Time from request to response queued (long polls included).\n"
+         "# TYPE livestore_gateway_request_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    for (size_t i = 0; i < kBuckets.size(); ++i)
+      out << "livestore_gateway_request_seconds_bucket{route=\"" << route << "\",le=\"" << kBuckets[i] << "\"} "
+          << h.le[i] << "\n";
+    out << "livestore_gateway_request_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} " << h.count << "\n"
+        << "livestore_gateway_request_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n"
+        << "livestore_gateway_request_seconds_count{route=\"" << route << "\"} " << h.count << "\n";
+  }
+  out << "# HELP livestore_gateway_push_events_total Events appended through push.\n"
+         "# TYPE livestore_gateway_push_events_total counter\n"
+      << "livestore_gateway_push_events_total " << push_events_.load() << "\n"
+      << "# HELP livestore_gateway_held_polls Live pulls currently held.\n"
+         "# TYPE livestore_gateway_held_polls gauge\n"
+      << "livestore_gateway_held_polls " << held_polls << "\n"
+      << "# HELP livestore_gateway_upstream_errors_total Failed upstream Electric requests.\n"
+         "# TYPE livestore_gateway_upstream_errors_total counter\n"
+      << "livestore_gateway_upstream_errors_total " << upstream_errors_.load() << "\n"
+      << "# HELP livestore_gateway_database_errors_total Failed database statements.\n"
+         "# TYPE livestore_gateway_database_errors_total counter\n"
+      << "livestore_gateway_database_errors_total " << database_errors_.load() << "\n";
+  return out.str();
+}
+
+}  // namespace gw

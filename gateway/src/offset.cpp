@@ -1,0 +1,25 @@
+#include "gw/offset.h"
+
+#include <charconv>
+
+namespace gw {
+
+std::optional<int32_t> ParseLogOffset(std::string_view offset) {
+  if (offset == "-1") return 0;
+  const size_t us = offset.find('_');
+  if (us == std::string_view::npos || us == 0) return std::nullopt;
+  std::string_view tx = offset.substr(0, us), op = offset.substr(us + 1);
+  int32_t n = 0;
+  auto [end, ec] = std::from_chars(tx.data(), tx.data() + tx.size(), n);
+  if (ec != std::errc() || end != tx.data() + tx.size() || n < 0) return std::nullopt;
+  if (op != "inf") {
+    if (op.empty()) return std::nullopt;
+    for (char c : op)
+      if (c < '0' || c > '9') return std::nullopt;
+  }
+  return n;
+}
+
+std::string FormatLogOffset(int32_t after) { return std::to_string(after) + "_0"; }
+
+}  // namespace gw

@@ -1,0 +1,92 @@
+#include "gw/pg.h"
+
+#include <cstring>
+
+namespace gw {
+namespace {
+
+struct Prepared {
+  Stmt stmt;
+  const char* name;
+  const char* sql;
+  int nparams;
+};
+
+const Prepared kStatements[] = {
+    {Stmt::kAppend, "ls_append", "SELECT livestore.append($1, $2::jsonb)", 2},
+    {Stmt::kCreateStore, "ls_create", "SELECT livestore.create_store($1)::text", 1},
+    {Stmt::kHead, "ls_head", "SELECT livestore.head($1)", 1},
+    {Stmt::kStoreInfo, "ls_info", "SELECT table_name, schema_name, head, handle FROM livestore.store_info($1)", 1},
+    {Stmt::kStoreForTable, "ls_for_table", "SELECT livestore.store_for_table($1)", 1},
+    {Stmt::kShapePage, "ls_page", "SELECT events, last_seq, body FROM livestore.shape_page($1, $2::int, $3::int)", 3},
+    {Stmt::kPing, "ls_ping", "SELECT 1", 0},
+};
+
+}  // namespace
+
+bool PgError::connection_lost() const {
+  return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300";
+}
+
+PgSession& PgSession::ForThread(const std::string& conninfo) {
+  thread_local std::unique_ptr<PgSession> session;
+  if (!session) session.reset(new PgSession(conninfo));
+  return *session;
+}
+
+void PgSession::Drop() {
+  if (conn_) PQfinish(conn_);
+  conn_ = nullptr;
+}
+
+bool PgSession::Connect(PgError* err) {
+  Drop();
+  conn_ = PQconnectdb(conninfo_.c_str());
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    *err = {"08001", std::string("cannot connect to Postgres: ") + PQerrorMessage(conn_), ""};
+    Drop();
+    return false;
+  }
+  // One slow statement must not pin a worker thread for long.
+  PgResult set(PQexec(conn_, "SET application_name = 'livestore-gateway'; SET statement_timeout = '15s'"));
+  if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+    *err = {"08001", PQerrorMessage(conn_), ""};
+    Drop();
+    return false;
+  }
+  for (const Prepared& p : kStatements) {
+    PgResult r(PQprepare(conn_, p.name, p.sql, p.nparams, nullptr));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+      *err = {state ? state : "08001", std::string("prepare ") + p.name + ": " + PQerrorMessage(conn_), ""};
+      Drop();
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<PgResult> PgSession::Exec(Stmt stmt, const std::vector<const char*>& params, PgError* err) {
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    if (!Connect(err)) return std::nullopt;
+  }
+  const Prepared* p = nullptr;
+  for (const Prepared& s : kStatements)
+    if (s.stmt == stmt) p = &s;
+  PgResult r(PQexecPrepared(conn_, p->name, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0));
+  ExecStatusType st = PQresultStatus(r.get());
+  if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
+  const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+  const char* primary = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+  const char* detail = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_DETAIL);
+  err->sqlstate = state ? state : "08006";
+  err->message = primary ? primary : PQerrorMessage(conn_);
+  err->detail = detail ? detail : "";
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    err->sqlstate = "08006";
+    Drop();
+  }
+  return std::nullopt;
+}
+
+}  // namespace gw

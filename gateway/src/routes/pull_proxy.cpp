@@ -1,0 +1,124 @@
+// Proxy mode: the pull goes to Electric (URL as makeElectricUrl builds it)
+// and Electric's answer comes back as it arrives: same status, same headers,
+// body unbuffered. Two things are added on the way, both invisible to
+// Electric: flagged offsets (so the client's sync leader is released at
+// once after a page with events) and, when Electric cannot be reached, an
+// empty 200 at the client's own position instead of an error.
+#include <cstring>
+
+#include "gw/electric_url.h"
+#include "gw/log.h"
+#include "gw/offset.h"
+#include "gw/routes.h"
+#include "gw/upstream.h"
+#include "livestore/core/store_id.h"
+
+namespace gw {
+namespace {
+
+bool HopByHop(const std::string& name) {
+  return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
+         name == "content-length" || name == "content-encoding" || name == "te" || name == "trailer" ||
+         name == "upgrade" || name == "proxy-connection" || name.rfind("access-control-", 0) == 0 ||
+         name == "vary";  // CORS and Vary are ours to set (never doubled)
+}
+
+MHD_Result EmptyPage(Server& s, Request& r, const std::string& handle, const std::string& offset) {
+  return s.Reply(r, 200, "[]",
+                 {{"electric-handle", handle}, {"electric-offset", offset}, {"electric-has-data", "false"},
+                  {"cache-control", "no-store"}},
+                 "application/json; charset=utf-8");
+}
+
+ssize_t ReadBody(void* cls, uint64_t, char* buf, size_t max) noexcept {
+  ProxyTransfer* t = static_cast<std::shared_ptr<ProxyTransfer>*>(cls)->get();
+  std::lock_guard<std::mutex> lock(t->mu);
+  size_t avail = t->buffer.size() - t->read_pos;
+  if (avail > 0) {
+    size_t n = std::min(avail, max);
+    std::memcpy(buf, t->buffer.data() + t->read_pos, n);
+    t->read_pos += n;
+    if (t->read_pos == t->buffer.size()) {
+      t->buffer.clear();
+      t->read_pos = 0;
+    }
+    return static_cast<ssize_t>(n);
+  }
+  if (t->done) return t->result == CURLE_OK ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+  // Nothing yet: wait for the curl thread to resume us (never busy-loop).
+  t->suspended = true;
+  MHD_suspend_connection(t->conn);
+  return 0;
+}
+
+void FreeBody(void* cls) noexcept { delete static_cast<std::shared_ptr<ProxyTransfer>*>(cls); }
+
+}  // namespace
+
+MHD_Result StartProxyPull(Server& s, Request& r, const PullArgs& args) {
+  const std::string table = ls::TableName(args.store_id);
+  if (!args.has_handle) {
+    // needsInit, as the reference proxy does: the table must exist for Electric.
+    PgError err;
+    if (!s.db().Exec(Stmt::kCreateStore, {args.store_id.c_str()}, &err))
+      LogError("create store %s: %s %s", args.store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
+  }
+  const std::string offset(Unflag(args.offset));
+  if (args.has_handle && args.live && IsFlagged(args.offset)) return EmptyPage(s, r, args.handle, offset);
+
+  ElectricTarget target{s.config().electric_url, s.config().electric_secret, s.config().electric_source_id,
+                        s.config().electric_source_secret};
+  auto t = std::make_shared<ProxyTransfer>();
+  t->conn = r.conn;
+  t->url = MakeElectricUrl(target, table, args, offset);
+  t->retry_until = r.start + std::chrono::seconds(s.config().long_poll_timeout_s);
+  t->client_initial = !args.has_handle || offset == "-1";
+  t->client_handle = args.has_handle ? args.handle : "pending";
+  t->client_offset = t->client_initial ? "-1" : offset;
+  r.proxy = t;
+  {
+    std::lock_guard<std::mutex> lock(t->mu);
+    t->suspended = true;
+    MHD_suspend_connection(r.conn);
+  }
+  s.upstream()->Submit(t);
+  return MHD_YES;
+}
+
+MHD_Result HandleProxyPull(Server& s, Request& r) {
+  std::shared_ptr<ProxyTransfer> t = r.proxy;
+  std::unique_lock<std::mutex> lock(t->mu);
+  if (t->response_started) return MHD_YES;
+  if (!t->headers_done) {
+    // Electric unreachable until the poll's deadline, or shutdown.
+    lock.unlock();
+    return EmptyPage(s, r, t->client_handle, t->client_offset);
+  }
+  t->response_started = true;
+  const long status = t->status;
+  Headers headers;
+  bool has_data = true;
+  for (const auto& [name, value] : t->headers)
+    if (name == "electric-has-data" && value == "false") has_data = false;
+  for (const auto& [name, value] : t->headers) {
+    if (HopByHop(name)) continue;
+    if (name == "electric-offset" && status == 200 && has_data) headers.emplace_back(name, Flag(value));
+    else headers.emplace_back(name, value);
+  }
+  lock.unlock();
+
+  MHD_Response* resp;
+  if (status == 204 || status == 304) {
+    resp = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
+  } else {
+    // The response holds a reference to the transfer until MHD frees it.
+    auto* cls = new std::shared_ptr<ProxyTransfer>(t);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, &ReadBody, cls, &FreeBody);
+    if (resp == nullptr) delete cls;
+  }
+  if (resp == nullptr) return MHD_NO;
+  for (const auto& [name, value] : headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
+  return s.Queue(r, static_cast<int>(status), resp);
+}
+
+}  // namespace gw

@@ -1,0 +1,100 @@
+// POST: append the batch through livestore.append(). Every non-2xx makes the
+// client retry the same batch later, so errors only need to be honest:
+// 400 malformed, 409 behind the head (with the head), 503 database away.
+#include <cstring>
+
+#include "gw/log.h"
+#include "gw/push_payload.h"
+#include "gw/routes.h"
+
+namespace gw {
+namespace {
+
+std::string ErrorJson(const std::string& message, const std::string& code, long head = -1,
+                      const std::string& detail = "") {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("success");
+  w.Bool(false);
+  w.Key("error");
+  w.String(message.c_str(), static_cast<rapidjson::SizeType>(message.size()));
+  if (!code.empty()) {
+    w.Key("code");
+    w.String(code.c_str());
+  }
+  if (!detail.empty()) {
+    w.Key("detail");
+    w.String(detail.c_str(), static_cast<rapidjson::SizeType>(detail.size()));
+  }
+  if (head >= 0) {
+    w.Key("head");
+    w.Int64(head);
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+bool IsDataError(const std::string& state) { return state.rfind("22", 0) == 0 || state == "54000"; }
+
+}  // namespace
+
+MHD_Result HandlePush(Server& s, Request& r) {
+  const char* type = MHD_lookup_connection_value(r.conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+  if (type && std::strncmp(type, "application/json", 16) != 0 && std::strncmp(type, "text/plain", 10) != 0)
+    return s.Reply(r, 415, ErrorJson("content-type must be application/json", ""));
+
+  PushPayload push;
+  try {
+    push = ParsePushPayload(r.body);
+  } catch (const BadRequest& e) {
+    return s.Reply(r, 400, ErrorJson(e.what(), ""));
+  } catch (const ls::Error& e) {
+    return s.Reply(r, std::strcmp(e.sqlstate(), "54000") == 0 ? 413 : 400, ErrorJson(e.what(), e.sqlstate()));
+  }
+  r.store_id = push.store_id;
+
+  const std::vector<const char*> params = {push.store_id.c_str(), push.batch_json.c_str()};
+  PgError err;
+  bool created = false, retried = false;
+  for (;;) {
+    if (auto res = s.db().Exec(Stmt::kAppend, params, &err)) {
+      s.metrics().PushEvents(push.summary.count);
+      return s.Reply(r, 200, std::string("{\"success\":true,\"head\":") + PQgetvalue(res->get(), 0, 0) + "}");
+    }
+    if (err.sqlstate == "LS002" && !created) {  // first push to a new store
+      created = true;
+      const std::vector<const char*> id = {push.store_id.c_str()};
+      PgError create_err;
+      if (!s.db().Exec(Stmt::kCreateStore, id, &create_err)) err = create_err;
+      else continue;
+    }
+    if (err.sqlstate == "LS001") {
+      long head = -1;
+      PgError head_err;
+      const std::vector<const char*> id = {push.store_id.c_str()};
+      if (auto h = s.db().Exec(Stmt::kHead, id, &head_err); h && !PQgetisnull(h->get(), 0, 0))
+        head = std::strtol(PQgetvalue(h->get(), 0, 0), nullptr, 10);
+      return s.Reply(r, 409, ErrorJson(err.message, err.sqlstate, head, err.detail));
+    }
+    if (IsDataError(err.sqlstate)) return s.Reply(r, 400, ErrorJson(err.message, err.sqlstate));
+    // A lost connection or a serialization failure: retry once. Retrying an
+    // append that did commit is safe: an identical re-send succeeds.
+    if (!retried && (err.connection_lost() || err.sqlstate == "40001" || err.sqlstate == "40P01")) {
+      retried = true;
+      continue;
+    }
+    break;
+  }
+  s.metrics().DatabaseError();
+  LogError("push to store %s failed: %s %s", push.store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
+  if (err.sqlstate == "57014") return s.Reply(r, 504, ErrorJson("database statement timed out", err.sqlstate));
+  if (err.sqlstate == "42501" || err.sqlstate.rfind("28", 0) == 0)
+    return s.Reply(r, 403, ErrorJson("the gateway's database role may not append", err.sqlstate));
+  if (err.connection_lost() || err.sqlstate.rfind("53", 0) == 0 || err.sqlstate == "40001" ||
+      err.sqlstate == "40P01")
+    return s.Reply(r, 503, ErrorJson("database unavailable", err.sqlstate), {{"Retry-After", "1"}});
+  return s.Reply(r, 500, ErrorJson("internal error", ""));
+}
+
+}  // namespace gw

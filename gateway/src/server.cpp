@@ -1,0 +1,309 @@
+#include "gw/server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "gw/log.h"
+#include "gw/routes.h"
+#include "gw/shape_log.h"
+#include "gw/upstream.h"
+#include "livestore/core/json.h"
+
+namespace gw {
+
+const char* RouteName(Route r) {
+  switch (r) {
+    case Route::kPing: return "ping";
+    case Route::kPush: return "push";
+    case Route::kPull: return "pull";
+    case Route::kShape: return "shape";
+    case Route::kHealth: return "healthz";
+    case Route::kMetrics: return "metrics";
+    case Route::kPreflight: return "preflight";
+    case Route::kBadMethod: return "bad_method";
+    case Route::kNotFound: break;
+  }
+  return "not_found";
+}
+
+Request::~Request() {
+  // The client went away (or the answer is done): stop the upstream transfer.
+  if (proxy && server && server->upstream()) server->upstream()->Cancel(proxy);
+}
+
+Server::Server(Config config) : config_(std::move(config)) {
+  if (!config_.electric_url.empty()) upstream_ = std::make_unique<Upstream>(this);
+}
+
+Server::~Server() {
+  if (daemon_) Shutdown();
+}
+
+Route Server::Classify(const std::string& method, const std::string& path) const {
+  const Config& c = config_;
+  auto is = [&](const std::string& p) { return !p.empty() && path == p; };
+  if (method == "OPTIONS" && (is(c.endpoint) || is(c.push_path) || is(c.pull_path) || is(c.ping_path) ||
+                              (c.shape_api && (path == "/v1/shape" || path == "/v1/shape/"))))
+    return Route::kPreflight;
+  if (is(c.push_path) && method == "POST") return Route::kPush;
+  if (is(c.pull_path) && method == "GET") return Route::kPull;
+  if (is(c.ping_path) && method == "HEAD") return Route::kPing;
+  if (is(c.endpoint)) {
+    if (method == "GET") return Route::kPull;
+    if (method == "POST") return Route::kPush;
+    if (method == "HEAD") return Route::kPing;
+    return Route::kBadMethod;
+  }
+  if (c.shape_api && (path == "/v1/shape" || path == "/v1/shape/"))
+    return method == "GET" || method == "HEAD" ? Route::kShape : Route::kBadMethod;
+  if (path == "/healthz") return method == "GET" || method == "HEAD" ? Route::kHealth : Route::kBadMethod;
+  if (path == "/metrics") return method == "GET" ? Route::kMetrics : Route::kBadMethod;
+  if (is(c.push_path) || is(c.pull_path) || is(c.ping_path)) return Route::kBadMethod;
+  return Route::kNotFound;
+}
+
+void Server::AddCors(Request& r, MHD_Response* resp) const {
+  const char* origin = MHD_lookup_connection_value(r.conn, MHD_HEADER_KIND, "Origin");
+  MHD_add_response_header(resp, "Vary", "Origin");
+  if (origin == nullptr) return;
+  if (!config_.cors_origins.empty()) {
+    bool allowed = false;
+    for (const std::string& o : config_.cors_origins) allowed = allowed || o == origin || o == "*";
+    if (!allowed) return;
+  }
+  MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+  MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                          "electric-handle, electric-offset, electric-cursor, electric-schema, "
+                          "electric-up-to-date, electric-has-data, retry-after");
+  if (r.route == Route::kPreflight) {
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, HEAD, OPTIONS");
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                            "content-type, b3, traceparent, authorization, if-none-match");
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+  }
+}
+
+MHD_Result Server::Queue(Request& r, int status, MHD_Response* response) {
+  AddCors(r, response);
+  if (closing_) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+  r.status = status;
+  MHD_Result ret = MHD_queue_response(r.conn, static_cast<unsigned>(status), response);
+  MHD_destroy_response(response);
+  return ret;
+}
+
+MHD_Result Server::Reply(Request& r, int status, const std::string& body, const Headers& headers,
+                         const char* content_type) {
+  MHD_Response* resp =
+      MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  if (resp == nullptr) return MHD_NO;
+  if (content_type && !body.empty()) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  for (const auto& [k, v] : headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
+  return Queue(r, status, resp);
+}
+
+MHD_Result Server::ReplyError(Request& r, int status, const std::string& message, const Headers& headers) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.String(message.c_str(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  return Reply(r, status, std::string(buf.GetString(), buf.GetSize()), headers);
+}
+
+MHD_Result Server::Dispatch(Request& r) {
+  switch (r.route) {
+    case Route::kPing: return HandlePing(*this, r);
+    case Route::kPush: return HandlePush(*this, r);
+    case Route::kPull: return HandlePull(*this, r);
+    case Route::kShape: return HandleShape(*this, r);
+    case Route::kHealth: return HandleHealth(*this, r);
+    case Route::kMetrics: return HandleMetrics(*this, r);
+    case Route::kPreflight: return Reply(r, 204, "");
+    case Route::kBadMethod: return ReplyError(r, 405, "method not allowed on " + r.path);
+    case Route::kNotFound: break;
+  }
+  return ReplyError(r, 404, "not found");
+}
+
+MHD_Result Server::OnAccess(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                            const char* upload, size_t* upload_size, void** req_cls) noexcept {
+  Server* self = static_cast<Server*>(cls);
+  Request* r = static_cast<Request*>(*req_cls);
+  try {
+    if (r == nullptr) {
+      r = new Request;
+      *req_cls = r;
+      self->in_flight_++;
+      r->server = self;
+      r->conn = c;
+      r->method = method;
+      r->path = url;
+      r->route = self->Classify(r->method, r->path);
+      if (r->route == Route::kPush) {
+        // Refuse an announced oversized body before reading any of it.
+        const char* cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && std::strtoull(cl, nullptr, 10) > self->config_.max_body_bytes)
+          return self->ReplyError(*r, 413, "body larger than " + std::to_string(self->config_.max_body_bytes) +
+                                               " bytes");
+      }
+      return MHD_YES;
+    }
+    if (*upload_size != 0) {
+      if (r->route == Route::kPush && !r->body_too_large) {
+        if (r->body.size() + *upload_size > self->config_.max_body_bytes) {
+          r->body_too_large = true;  // keep draining, answer 413 at the end
+          r->body.clear();
+        } else {
+          r->body.append(upload, *upload_size);
+        }
+      }
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    if (r->body_too_large)
+      return self->ReplyError(*r, 413, "body larger than " + std::to_string(self->config_.max_body_bytes) +
+                                           " bytes");
+    return self->Dispatch(*r);
+  } catch (const std::exception& e) {
+    LogError("handler failed: %s", e.what());
+  } catch (...) {
+    LogError("handler failed with an unknown exception");
+  }
+  try {
+    return r ? self->ReplyError(*r, 500, "internal error") : MHD_NO;
+  } catch (...) {
+    return MHD_NO;
+  }
+}
+
+void Server::OnCompleted(void* cls, MHD_Connection*, void** req_cls, MHD_RequestTerminationCode toe) noexcept {
+  Server* self = static_cast<Server*>(cls);
+  Request* r = static_cast<Request*>(*req_cls);
+  if (r == nullptr) return;
+  try {
+    double seconds = std::chrono::duration<double>(Clock::now() - r->start).count();
+    int status = r->status ? r->status : 499;  // no response: the client went away
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) status = 499;
+    self->metrics_.Request(RouteName(r->route), status, seconds);
+    if (self->config_.log_requests) LogRequest(r->method, r->path, RouteName(r->route), status, seconds, r->store_id);
+  } catch (...) {
+  }
+  delete r;
+  *req_cls = nullptr;
+  self->in_flight_--;
+}
+
+void Server::OnLog(void*, const char* fmt, va_list ap) noexcept {
+  char line[1024];
+  std::vsnprintf(line, sizeof line, fmt, ap);
+  LogError("microhttpd: %s", line);
+}
+
+bool Server::Start(std::string* error) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  std::string port = std::to_string(config_.listen_port);
+  if (getaddrinfo(config_.listen_host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) {
+    *error = "cannot resolve listen address " + config_.listen_host;
+    return false;
+  }
+  sockaddr_storage addr{};
+  std::memcpy(&addr, res->ai_addr, res->ai_addrlen);
+  bool v6 = res->ai_family == AF_INET6;
+  freeaddrinfo(res);
+
+  if (upstream_ && !upstream_->Start(error)) return false;
+  listener_ = std::thread([this] { ListenLoop(); });
+
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                   (v6 ? static_cast<unsigned>(MHD_USE_IPv6) : 0u);
+  daemon_ = MHD_start_daemon(
+      flags, static_cast<uint16_t>(config_.listen_port), nullptr, nullptr, &OnAccess, this,
+      MHD_OPTION_EXTERNAL_LOGGER, &OnLog, this, MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(config_.threads), MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned>(config_.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
+      static_cast<unsigned>(config_.idle_timeout_s), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      static_cast<unsigned>(config_.max_connections_per_ip), MHD_OPTION_SOCK_ADDR, &addr,
+      MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, this,
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+  if (daemon_ == nullptr) {
+    *error = "cannot listen on " + config_.listen_host + ":" + port;
+    stop_listener_ = true;
+    listener_.join();
+    if (upstream_) upstream_->Stop();
+    return false;
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  bound_port_ = info ? info->port : static_cast<uint16_t>(config_.listen_port);
+  return true;
+}
+
+void Server::Shutdown() {
+  if (daemon_ == nullptr) return;
+  closing_ = true;
+  MHD_socket listen_fd = MHD_quiesce_daemon(daemon_);  // stop accepting; in-flight work goes on
+  waiters_.Close();                                    // held polls answer now, same offset
+  if (upstream_) upstream_->Close();                   // proxied polls likewise
+  for (int i = 0; i < 300 && in_flight_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
+  if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+  stop_listener_ = true;
+  if (listener_.joinable()) listener_.join();
+  if (upstream_) upstream_->Stop();
+}
+
+// The LISTEN connection: wakes held polls of the tables that advanced, and
+// runs their deadlines. After any reconnect every waiter is woken, since
+// notifications sent during the outage are lost.
+void Server::ListenLoop() {
+  int backoff_ms = 100;
+  while (!stop_listener_) {
+    PGconn* conn = PQconnectdb(config_.database_url.c_str());
+    PgResult listen;
+    if (PQstatus(conn) == CONNECTION_OK) listen.reset(PQexec(conn, "LISTEN livestore_events"));
+    if (!listen || PQresultStatus(listen.get()) != PGRES_COMMAND_OK) {
+      PQfinish(conn);
+      for (int waited = 0; waited < backoff_ms && !stop_listener_; waited += 50) {
+        waiters_.ExpireDue(Clock::now());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      backoff_ms = std::min(backoff_ms * 2, 2000);
+      continue;
+    }
+    backoff_ms = 100;
+    waiters_.WakeAll();
+    while (!stop_listener_) {
+      auto now = Clock::now();
+      auto next = waiters_.ExpireDue(now);
+      int timeout_ms = static_cast<int>(
+          std::clamp<long>(std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1, 1, 200));
+      pollfd pfd{PQsocket(conn), POLLIN, 0};
+      if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) break;
+      if (PQconsumeInput(conn) == 0) break;  // connection lost
+      while (PGnotify* n = PQnotifies(conn)) {
+        rapidjson::Document doc;
+        doc.Parse(n->extra);
+        if (!doc.HasParseError() && doc.IsObject()) {
+          auto t = doc.FindMember("table");
+          if (t != doc.MemberEnd() && t->value.IsString()) waiters_.Notify(t->value.GetString());
+        }
+        PQfreemem(n);
+      }
+    }
+    PQfinish(conn);
+  }
+}
+
+}  // namespace gw

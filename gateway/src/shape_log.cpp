@@ -1,0 +1,148 @@
+#include "gw/shape_log.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <random>
+
+#include "gw/log.h"
+#include "gw/offset.h"
+
+namespace gw {
+namespace {
+
+// The v6 table, as Electric describes it in electric-schema.
+constexpr const char* kSchemaHeader =
+    "{\"seqNum\":{\"type\":\"int4\",\"not_null\":true,\"pk_index\":0},\"parentSeqNum\":{\"type\":\"int4\"},"
+    "\"name\":{\"type\":\"text\",\"not_null\":true},\"args\":{\"type\":\"jsonb\",\"not_null\":true},"
+    "\"clientId\":{\"type\":\"text\",\"not_null\":true},\"sessionId\":{\"type\":\"text\",\"not_null\":true}}";
+constexpr const char* kUpToDate = "{\"headers\":{\"control\":\"up-to-date\"}}";
+
+struct Page {
+  int events = 0;
+  int32_t last_seq = 0;
+  std::string items;  // comma-joined insert messages
+};
+
+// Finds the store's table and handle, creating the store on first sight.
+bool Resolve(Server& s, PullState& p, PgError* err) {
+  const std::vector<const char*> id = {p.store_id.c_str()};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto res = s.db().Exec(Stmt::kStoreInfo, id, err);
+    if (!res) return false;
+    if (PQntuples(res->get()) == 1 && !PQgetisnull(res->get(), 0, 0)) {
+      p.table = PQgetvalue(res->get(), 0, 0);
+      p.handle = PQgetvalue(res->get(), 0, 3);
+      p.resolved = true;
+      return true;
+    }
+    if (!s.db().Exec(Stmt::kCreateStore, id, err)) return false;
+  }
+  *err = {"XX000", "store vanished while it was being created", ""};
+  return false;
+}
+
+bool Query(Server& s, PullState& p, Page* page, PgError* err) {
+  std::string after = std::to_string(p.after), limit = std::to_string(s.config().page_events);
+  auto res = s.db().Exec(Stmt::kShapePage, {p.store_id.c_str(), after.c_str(), limit.c_str()}, err);
+  if (!res) return false;
+  page->events = std::atoi(PQgetvalue(res->get(), 0, 0));
+  if (page->events > 0) {
+    page->last_seq = std::atoi(PQgetvalue(res->get(), 0, 1));
+    page->items.assign(PQgetvalue(res->get(), 0, 2), PQgetlength(res->get(), 0, 2));
+  }
+  return true;
+}
+
+MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failure) {
+  PullState& p = *r.pull;
+  const bool has_data = page.events > 0;
+  std::string offset;
+  if (transient_failure && p.initial) offset = "-1";  // the client simply starts again
+  else offset = FormatLogOffset(has_data ? page.last_seq : p.after);
+  if (has_data && p.flag_offsets) offset = Flag(offset);
+  const bool at_end = !has_data || page.events < s.config().page_events;
+  const bool up_to_date = at_end && !p.initial;
+
+  std::string body;
+  body.reserve(page.items.size() + 48);
+  body += '[';
+  body += page.items;
+  if (up_to_date) {
+    if (has_data) body += ',';
+    body += kUpToDate;
+  }
+  body += ']';
+
+  const std::string handle = !p.handle.empty() ? p.handle : !p.request_handle.empty() ? p.request_handle : "pending";
+  Headers h = {{"electric-handle", handle}, {"electric-offset", offset},
+               {"electric-has-data", has_data ? "true" : "false"}};
+  if (up_to_date) h.emplace_back("electric-up-to-date", "");
+  if (p.live) h.emplace_back("electric-cursor", NextCursor(s.config().long_poll_timeout_s, p.cursor, std::time(nullptr)));
+  else h.emplace_back("electric-schema", kSchemaHeader);
+  if (p.electric_caching) {
+    h.emplace_back("cache-control", p.initial ? "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746"
+                                    : p.live  ? "public, max-age=5, stale-while-revalidate=5"
+                                              : "public, max-age=60, stale-while-revalidate=300");
+    std::string etag = "\"" + handle + ":" + p.request_offset + ":" + offset;
+    if (!has_data) etag += ":" + std::to_string(Clock::now().time_since_epoch().count());
+    h.emplace_back("etag", etag + "\"");
+  } else {
+    // The LiveStore client repeats identical URLs (no cursor): never cache.
+    h.emplace_back("cache-control", "no-store");
+  }
+  return s.Reply(r, 200, body, h, "application/json; charset=utf-8");
+}
+
+}  // namespace
+
+std::string NextCursor(int timeout_s, const std::string& previous, int64_t now_unix_s) {
+  if (timeout_s <= 0) return "0";
+  const int64_t epoch = 1728432000;  // 2024-10-09T00:00:00Z
+  const int64_t d = now_unix_s - epoch;
+  const int64_t next = (d + timeout_s - 1) / timeout_s * timeout_s;
+  char* end = nullptr;
+  long long prev = previous.empty() ? 0 : std::strtoll(previous.c_str(), &end, 10);
+  if (!previous.empty() && (end == nullptr || *end != '\0')) prev = 0;
+  if (next > prev) return std::to_string(next);
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return std::to_string(prev + std::uniform_int_distribution<int>(1, 3600)(rng));
+}
+
+MHD_Result ServeShapeLog(Server& s, Request& r) {
+  PullState& p = *r.pull;
+  if (p.waiter.conn == nullptr) {
+    p.waiter.conn = r.conn;
+    p.waiter.deadline = r.start + std::chrono::seconds(s.config().long_poll_timeout_s);
+  }
+  for (;;) {
+    // A pull is never answered with an error for a transient fault: the
+    // client would stop syncing for the rest of its session. Hold it, retry
+    // on every wake-up, and at the deadline answer an empty page at the
+    // client's own position.
+    PgError err;
+    Page page;
+    uint64_t seq = 0;
+    bool ok = p.resolved || Resolve(s, p, &err);
+    if (ok) {
+      seq = s.waiters().Seq(p.table);  // before the query: see Waiters::Suspend
+      ok = Query(s, p, &page, &err);
+    }
+    if (!ok) {
+      s.metrics().DatabaseError();
+      LogError("pull of store %s: %s %s", p.store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
+      if (err.sqlstate == "LS002") p.resolved = false;  // dropped meanwhile: recreate on retry
+      if (p.waiter.expired || s.closing()) return Answer(s, r, Page{}, true);
+      if (p.waiter.table.empty()) p.waiter.table = p.table.empty() ? "\x01unresolved" : p.table;
+      // Woken by the deadline, or by the LISTEN thread once Postgres is back.
+      if (s.waiters().Suspend(&p.waiter, s.waiters().Seq(p.waiter.table))) return MHD_YES;
+      continue;
+    }
+    if (page.events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing())
+      return Answer(s, r, page, false);
+    p.waiter.table = p.table;
+    if (s.waiters().Suspend(&p.waiter, seq)) return MHD_YES;
+    // A notification arrived between the query and the suspend: query again.
+  }
+}
+
+}  // namespace gw

@@ -1,0 +1,202 @@
+#include "gw/upstream.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "gw/log.h"
+
+namespace gw {
+namespace {
+
+constexpr size_t kMaxBuffered = 1u << 20;  // pause upstream beyond this
+constexpr auto kRetryDelay = std::chrono::milliseconds(500);
+
+bool Transient(CURLcode rc) {
+  return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT ||
+         rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+         rc == CURLE_PARTIAL_FILE;
+}
+
+}  // namespace
+
+Upstream::~Upstream() { Stop(); }
+
+bool Upstream::Start(std::string* error) {
+  multi_ = curl_multi_init();
+  if (multi_ == nullptr) {
+    *error = "curl_multi_init failed";
+    return false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+  return true;
+}
+
+void Upstream::Submit(const std::shared_ptr<ProxyTransfer>& t) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    incoming_.push_back(t);
+  }
+  Wake();
+}
+
+void Upstream::Cancel(const std::shared_ptr<ProxyTransfer>& t) {
+  {
+    std::lock_guard<std::mutex> lock(t->mu);
+    t->cancelled = true;
+  }
+  Wake();
+}
+
+void Upstream::Close() {
+  closing_ = true;
+  Wake();
+}
+
+void Upstream::Stop() {
+  stop_ = true;
+  Wake();
+  if (thread_.joinable()) thread_.join();
+  for (auto& [easy, t] : active_) {
+    curl_multi_remove_handle(multi_, easy);
+    curl_easy_cleanup(easy);
+  }
+  active_.clear();
+  if (multi_) curl_multi_cleanup(multi_);
+  multi_ = nullptr;
+}
+
+size_t Upstream::waiting() { return active_count_.load(); }
+
+size_t Upstream::OnHeader(char* data, size_t size, size_t n, void* cls) {
+  auto* t = static_cast<ProxyTransfer*>(cls);
+  std::string line(data, size * n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  std::lock_guard<std::mutex> lock(t->mu);
+  if (t->cancelled) return 0;
+  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a 1xx, too)
+    t->headers.clear();
+    size_t sp = line.find(' ');
+    t->status = sp == std::string::npos ? 0 : std::strtol(line.c_str() + sp + 1, nullptr, 10);
+  } else if (line.empty()) {
+    if (t->status >= 200) {
+      t->headers_done = true;
+      t->ResumeLocked();
+    }
+  } else if (size_t colon = line.find(':'); colon != std::string::npos) {
+    std::string name = line.substr(0, colon), value = line.substr(colon + 1);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    value.erase(0, value.find_first_not_of(" \t"));
+    t->headers.emplace_back(std::move(name), std::move(value));
+  }
+  return size * n;
+}
+
+size_t Upstream::OnBody(char* data, size_t size, size_t n, void* cls) {
+  auto* t = static_cast<ProxyTransfer*>(cls);
+  std::lock_guard<std::mutex> lock(t->mu);
+  if (t->cancelled) return 0;  // aborts the transfer
+  if (t->buffer.size() - t->read_pos > kMaxBuffered) {
+    t->paused = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  t->buffer.append(data, size * n);
+  t->ResumeLocked();
+  return size * n;
+}
+
+void Upstream::Add(const std::shared_ptr<ProxyTransfer>& t) {
+  CURL* easy = curl_easy_init();
+  const Config& c = server_->config();
+  curl_easy_setopt(easy, CURLOPT_URL, t->url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT, static_cast<long>(c.upstream_timeout_s));
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Upstream::OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Upstream::OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
+  t->easy = easy;
+  active_[easy] = t;
+  active_count_ = active_.size();
+  curl_multi_add_handle(multi_, easy);
+}
+
+void Upstream::Finish(CURL* easy, CURLcode result) {
+  auto it = active_.find(easy);
+  if (it == active_.end()) return;
+  std::shared_ptr<ProxyTransfer> t = it->second;
+  active_.erase(it);
+  active_count_ = active_.size();
+  curl_multi_remove_handle(multi_, easy);
+  curl_easy_cleanup(easy);
+  std::lock_guard<std::mutex> lock(t->mu);
+  t->easy = nullptr;
+  if (result != CURLE_OK && !t->headers_done && !t->cancelled) {
+    server_->metrics().UpstreamError();
+    LogError("upstream %s: %s", t->url.c_str(), curl_easy_strerror(result));
+    // Electric unreachable: try again while the client's poll may still wait.
+    if (Transient(result) && !closing_ && Clock::now() + kRetryDelay < t->retry_until) {
+      t->status = 0;
+      t->headers.clear();
+      std::lock_guard<std::mutex> qlock(mu_);
+      retries_.emplace_back(Clock::now() + kRetryDelay, t);
+      return;
+    }
+  }
+  t->done = true;
+  t->result = result;
+  t->ResumeLocked();
+}
+
+void Upstream::Loop() {
+  while (!stop_) {
+    std::vector<std::shared_ptr<ProxyTransfer>> ready;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ready.swap(incoming_);
+      auto now = Clock::now();
+      for (auto it = retries_.begin(); it != retries_.end();) {
+        if (it->first <= now || closing_) {
+          ready.push_back(it->second);
+          it = retries_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& t : ready) {
+      bool skip;
+      {
+        std::lock_guard<std::mutex> lock(t->mu);
+        skip = t->cancelled || closing_;
+        if (skip) {
+          t->done = true;
+          t->result = CURLE_ABORTED_BY_CALLBACK;
+          t->ResumeLocked();
+        }
+      }
+      if (!skip) Add(t);
+    }
+    // Shutdown answers held polls; drained buffers let paused transfers go on.
+    std::vector<CURL*> aborted;
+    for (auto& [easy, t] : active_) {
+      std::lock_guard<std::mutex> lock(t->mu);
+      if (t->cancelled || (closing_ && !t->headers_done)) aborted.push_back(easy);
+      else if (t->paused && t->buffer.size() - t->read_pos <= kMaxBuffered / 2) {
+        t->paused = false;
+        curl_easy_pause(easy, CURLPAUSE_CONT);
+      }
+    }
+    for (CURL* easy : aborted) Finish(easy, CURLE_ABORTED_BY_CALLBACK);
+
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &running))
+      if (msg->msg == CURLMSG_DONE) Finish(msg->easy_handle, msg->data.result);
+    curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
+  }
+}
+
+}  // namespace gw
