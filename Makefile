@@ -50,3 +50,7 @@ run:
 
 bench:
 	@bash bench/run.sh
+
+.PHONY: clean-run
+clean-run:
+	rm -rf .run

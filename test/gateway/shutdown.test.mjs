@@ -1,0 +1,38 @@
+// SIGTERM: held long polls are answered (200, same offset) before the
+// process exits 0; the gateway's ping never depends on Postgres.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+
+import { startCluster, startGateway } from '../lib/harness.mjs'
+import { events, pull, pushBatch } from './lib.mjs'
+
+let pg
+before(async () => { pg = await startCluster() })
+after(async () => { await pg?.stop() })
+
+test('SIGTERM answers every held poll and exits 0', async () => {
+  const gw = await startGateway({ databaseUrl: pg.url, longPollTimeout: 20 })
+  await pushBatch(gw.endpoint, 'bye', events(1, 1))
+  const held = Array.from({ length: 5 }, () => pull(gw.endpoint, { storeId: 'bye', handle: 'h', offset: '1_0' }))
+  await new Promise((r) => setTimeout(r, 500))
+  const t0 = Date.now()
+  const exit = await gw.stop('SIGTERM')
+  assert.equal(exit.code, 0)
+  assert.ok(Date.now() - t0 < 10_000)
+  for (const r of await Promise.all(held)) {
+    assert.equal(r.status, 200)
+    assert.equal(r.headers.get('electric-offset'), '1_0')
+  }
+})
+
+test('ping answers 200 while Postgres is down; /healthz says 503', async () => {
+  const gw = await startGateway({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/none?connect_timeout=1' })
+  try {
+    assert.equal((await fetch(gw.endpoint, { method: 'HEAD' })).status, 200)
+    assert.equal((await fetch(`${gw.url}/healthz`)).status, 503)
+    assert.equal((await fetch(`${gw.url}/nowhere`)).status, 404)
+    assert.equal((await fetch(gw.endpoint, { method: 'PUT' })).status, 405)
+  } finally {
+    await gw.stop()
+  }
+})

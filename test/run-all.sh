@@ -1,0 +1,32 @@
+#!/bin/bash
+# `make test`: every test the project has, on a fresh machine. Installs what
+# is missing (Debian packages as root, npm packages from the lock file),
+# builds with -Werror, then runs each suite and prints one closing line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+sh test/install-deps.sh || exit 1
+
+passed=0 failed=0 failures=""
+suite() {  # suite NAME COMMAND...
+  local name="$1"; shift
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures="$failures $name"; fi
+}
+
+echo "=== build"
+make -s WERROR=-Werror || exit 1
+make -s install >/dev/null || exit 1
+if [ ! -d test/e2e/node_modules ] || [ test/e2e/package-lock.json -nt test/e2e/node_modules/.package-lock.json ]; then
+  (cd test/e2e && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+fi
+
+suite "gateway unit tests" make -s -C gateway unit-test
+suite "extension (pg_regress, isolation, append race)" bash test/extension/run.sh
+suite "gateway over HTTP" node --test --test-concurrency=1 test/gateway/
+suite "end to end (real LiveStore client)" node --test --test-concurrency=1 test/e2e/
+
+echo
+[ "$failed" -gt 0 ] && echo "failed suites:$failures"
+echo "make test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
