@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "gw/auth.h"
 #include "gw/config.h"
 #include "gw/log.h"
 #include "gw/server.h"
@@ -27,6 +28,13 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (gw::AuthRequiredButMissing(config)) {
+    std::fprintf(stderr,
+                 "livestore-gateway: refusing to listen on %s without auth: set --jwt-secret or --auth-token, "
+                 "or pass --insecure\n",
+                 config.listen_host.c_str());
+    return 2;
+  }
   // Held long polls are open sockets: allow as many as the connection limit.
   rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {

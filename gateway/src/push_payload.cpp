@@ -1,5 +1,7 @@
 #include "gw/push_payload.h"
 
+#include <algorithm>
+
 #include "gw/pull_args.h"
 #include "livestore/core/store_id.h"
 
@@ -22,15 +24,25 @@ PushPayload ParsePushPayload(std::string_view body) {
 
   PushPayload out;
   out.store_id.assign(store->value.GetString(), store->value.GetStringLength());
-  ls::ValidateStoreId(out.store_id);
+  try {
+    ls::ValidateStoreId(out.store_id);
+  } catch (const ls::Error& e) {
+    throw BadRequest(std::string("storeId: ") + e.what());  // envelope, not batch: 400, never 413
+  }
   auto batch = doc.FindMember("batch");
   if (batch == doc.MemberEnd()) throw BadRequest("batch is missing");
   out.summary = ls::CheckBatch(batch->value);
 
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
-  batch->value.Accept(writer);
-  out.batch_json.assign(buf.GetString(), buf.GetSize());
+  out.batch_json = "[";
+  for (const rapidjson::Value& event : batch->value.GetArray()) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
+    event.Accept(writer);
+    if (out.batch_json.size() > 1) out.batch_json += ',';
+    out.batch_json.append(buf.GetString(), buf.GetSize());
+    out.largest_event_bytes = std::max(out.largest_event_bytes, buf.GetSize());
+  }
+  out.batch_json += ']';
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "gw/log.h"
@@ -39,12 +40,28 @@ Request::~Request() {
   if (proxy && server && server->upstream()) server->upstream()->Cancel(proxy);
 }
 
-Server::Server(Config config) : config_(std::move(config)) {
+Server::Server(Config config)
+    : config_(std::move(config)),
+      push_store_limit_(config_.push_rate_per_store, std::max(1.0, config_.push_rate_per_store)),
+      push_ip_limit_(config_.push_rate_per_ip, std::max(1.0, config_.push_rate_per_ip)),
+      pull_ip_limit_(config_.pull_rate_per_ip, std::max(1.0, config_.pull_rate_per_ip)) {
   if (!config_.electric_url.empty()) upstream_ = std::make_unique<Upstream>(this);
 }
 
 Server::~Server() {
   if (daemon_) Shutdown();
+}
+
+std::string Server::ClientAddress(MHD_Connection* c) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr) return "";
+  char host[INET6_ADDRSTRLEN] = "";
+  const sockaddr* sa = info->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, host, sizeof host);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, host, sizeof host);
+  return host;
 }
 
 Route Server::Classify(const std::string& method, const std::string& path) const {
@@ -144,6 +161,7 @@ MHD_Result Server::OnAccess(void* cls, MHD_Connection* c, const char* url, const
       r = new Request;
       *req_cls = r;
       self->in_flight_++;
+      self->last_request_ = Clock::now().time_since_epoch().count();
       r->server = self;
       r->conn = c;
       r->method = method;
@@ -209,6 +227,14 @@ void Server::OnLog(void*, const char* fmt, va_list ap) noexcept {
   LogError("microhttpd: %s", line);
 }
 
+// The listening socket passed by systemd (LISTEN_FDS), or -1.
+static int ActivatedSocket() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr || std::strtol(pid, nullptr, 10) != getpid() || std::atoi(fds) < 1) return -1;
+  return 3;  // SD_LISTEN_FDS_START
+}
+
 bool Server::Start(std::string* error) {
   addrinfo hints{}, *res = nullptr;
   hints.ai_family = AF_UNSPEC;
@@ -229,14 +255,28 @@ bool Server::Start(std::string* error) {
 
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                    (v6 ? static_cast<unsigned>(MHD_USE_IPv6) : 0u);
-  daemon_ = MHD_start_daemon(
-      flags, static_cast<uint16_t>(config_.listen_port), nullptr, nullptr, &OnAccess, this,
-      MHD_OPTION_EXTERNAL_LOGGER, &OnLog, this, MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(config_.threads), MHD_OPTION_CONNECTION_LIMIT,
-      static_cast<unsigned>(config_.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
-      static_cast<unsigned>(config_.idle_timeout_s), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-      static_cast<unsigned>(config_.max_connections_per_ip), MHD_OPTION_SOCK_ADDR, &addr,
-      MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, this,
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+  std::vector<MHD_OptionItem> options = {
+      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&OnLog), this},
+      {MHD_OPTION_THREAD_POOL_SIZE, config_.threads, nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, config_.max_connections, nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, config_.idle_timeout_s, nullptr},
+      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, config_.max_connections_per_ip, nullptr},
+      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&OnCompleted), this},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(config_.max_header_bytes), nullptr},
+  };
+  // systemd socket activation: the socket outlives restarts, so clients
+  // reconnecting during one wait in its queue instead of being refused.
+  const int activated = ActivatedSocket();
+  if (activated >= 0) {
+    options.push_back({MHD_OPTION_LISTEN_SOCKET, activated, nullptr});
+  } else {
+    // SO_REUSEPORT too: a new gateway can bind the port before the old one stops.
+    options.push_back({MHD_OPTION_SOCK_ADDR, 0, &addr});
+    options.push_back({MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, nullptr});
+  }
+  options.push_back({MHD_OPTION_END, 0, nullptr});
+  daemon_ = MHD_start_daemon(flags, static_cast<uint16_t>(config_.listen_port), nullptr, nullptr, &OnAccess, this,
+                             MHD_OPTION_ARRAY, options.data(), MHD_OPTION_END);
   if (daemon_ == nullptr) {
     *error = "cannot listen on " + config_.listen_host + ":" + port;
     stop_listener_ = true;
@@ -252,13 +292,25 @@ bool Server::Start(std::string* error) {
 void Server::Shutdown() {
   if (daemon_ == nullptr) return;
   closing_ = true;
-  MHD_socket listen_fd = MHD_quiesce_daemon(daemon_);  // stop accepting; in-flight work goes on
-  waiters_.Close();                                    // held polls answer now, same offset
+  // Stop accepting and let go of the port at once: with SO_REUSEPORT the
+  // kernel then routes new connections to the successor only (with systemd
+  // the socket stays open in systemd). In-flight work goes on.
+  MHD_socket listen_fd = MHD_quiesce_daemon(daemon_);
+  if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+  waiters_.Close();  // held polls answer now: 200, same offset, Connection: close
   if (upstream_) upstream_->Close();                   // proxied polls likewise
-  for (int i = 0; i < 300 && in_flight_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Drain: requests still arriving on open keep-alive connections are served
+  // (with Connection: close) until none came for --drain-seconds, so that
+  // stopping the daemon does not cut a request a client just sent on an idle
+  // connection (a dropped pull ends that client's sync). 30 s at most.
+  const auto quiet = std::chrono::seconds(config_.drain_seconds);
+  for (auto give_up = Clock::now() + std::chrono::seconds(30); Clock::now() < give_up;) {
+    const auto since = Clock::now() - Clock::time_point(Clock::duration(last_request_.load()));
+    if (in_flight_.load() == 0 && since >= quiet) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
-  if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
   stop_listener_ = true;
   if (listener_.joinable()) listener_.join();
   if (upstream_) upstream_->Stop();

@@ -1,5 +1,6 @@
 #include "gw/shape_log.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <random>
@@ -105,11 +106,31 @@ std::string NextCursor(int timeout_s, const std::string& previous, int64_t now_u
   if (!previous.empty() && (end == nullptr || *end != '\0')) prev = 0;
   if (next > prev) return std::to_string(next);
   thread_local std::mt19937 rng{std::random_device{}()};
-  return std::to_string(prev + std::uniform_int_distribution<int>(1, 3600)(rng));
+  const int bump = std::uniform_int_distribution<int>(1, 3600)(rng);
+  // prev may be as large as INT64_MAX (it comes from the client): add unsigned.
+  if (prev >= 0) return std::to_string(static_cast<unsigned long long>(prev) + static_cast<unsigned>(bump));
+  return std::to_string(prev + bump);
 }
 
 MHD_Result ServeShapeLog(Server& s, Request& r) {
   PullState& p = *r.pull;
+  if (!p.rate_checked) {
+    // Over the per-address pull rate: answer later, never refuse (a refused
+    // pull ends the client's sync for the rest of its session).
+    p.rate_checked = true;
+    const double wait = s.pull_ip_limit().Take(Server::ClientAddress(r.conn));
+    if (wait > 0) {
+      p.slowed = true;
+      p.waiter.conn = r.conn;
+      p.waiter.table = "\x02slowed";
+      p.waiter.deadline = Clock::now() + std::chrono::milliseconds(static_cast<int>(std::min(wait, 5.0) * 1000));
+      if (s.waiters().Suspend(&p.waiter, s.waiters().Seq(p.waiter.table))) return MHD_YES;
+    }
+  }
+  if (p.slowed) {
+    p.slowed = false;
+    p.waiter = Waiter{};
+  }
   if (p.waiter.conn == nullptr) {
     p.waiter.conn = r.conn;
     p.waiter.deadline = r.start + std::chrono::seconds(s.config().long_poll_timeout_s);

@@ -118,6 +118,7 @@ void Upstream::Add(const std::shared_ptr<ProxyTransfer>& t) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
   t->easy = easy;
+  t->owner = this;
   active_[easy] = t;
   active_count_ = active_.size();
   curl_multi_add_handle(multi_, easy);
@@ -180,16 +181,18 @@ void Upstream::Loop() {
       if (!skip) Add(t);
     }
     // Shutdown answers held polls; drained buffers let paused transfers go on.
-    std::vector<CURL*> aborted;
+    std::vector<CURL*> aborted, unpause;
     for (auto& [easy, t] : active_) {
       std::lock_guard<std::mutex> lock(t->mu);
       if (t->cancelled || (closing_ && !t->headers_done)) aborted.push_back(easy);
       else if (t->paused && t->buffer.size() - t->read_pos <= kMaxBuffered / 2) {
         t->paused = false;
-        curl_easy_pause(easy, CURLPAUSE_CONT);
+        unpause.push_back(easy);
       }
     }
     for (CURL* easy : aborted) Finish(easy, CURLE_ABORTED_BY_CALLBACK);
+    // Outside t->mu: unpausing may call OnBody right away.
+    for (CURL* easy : unpause) curl_easy_pause(easy, CURLPAUSE_CONT);
 
     int running = 0;
     curl_multi_perform(multi_, &running);

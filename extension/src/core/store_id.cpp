@@ -27,6 +27,10 @@ std::vector<uint16_t> ToUtf16(std::string_view s) {
       if ((cc & 0xC0) != 0x80) throw Error(sqlstate::kInvalidParameter, "store id is not valid UTF-8");
       cp = (cp << 6) | (cc & 0x3F);
     }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+    static const uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      throw Error(sqlstate::kInvalidParameter, "store id is not valid UTF-8");
     i += n;
     if (cp >= 0x10000) {
       cp -= 0x10000;

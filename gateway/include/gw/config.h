@@ -26,7 +26,20 @@ struct Config {
   int page_events = 1000;             // events per built-in pull page
   std::vector<std::string> cors_origins;  // empty = echo any Origin
   std::string auth_token;             // LIVESTORE_AUTH_TOKEN
+  std::string jwt_secret;             // LIVESTORE_JWT_SECRET
+  std::string auth_cookie = "livestore_token";
+  bool allow_anonymous_push = false;  // with JWTs: let pushes without credentials in
+  bool insecure = false;              // allow a non-loopback listener without auth
+  // Limits. Pushes over a rate get 429 + Retry-After; pulls are never
+  // refused for rate (the client would stop syncing), only slowed down.
+  size_t max_event_bytes = 256u << 10;
+  int max_batch_events = 1000;
+  double push_rate_per_store = 0;     // pushes per second; 0 = unlimited
+  double push_rate_per_ip = 0;
+  double pull_rate_per_ip = 0;        // immediate pull answers per second before slowing
+  size_t max_header_bytes = 32u << 10;
   bool log_requests = true;
+  int drain_seconds = 5;              // on SIGTERM: serve until idle this long
 };
 
 // Throws std::invalid_argument with a message for bad flags. Sets *help when

@@ -14,6 +14,7 @@ struct PushPayload {
   std::string store_id;
   std::string batch_json;  // the batch array, re-serialized compactly
   ls::BatchSummary summary;
+  size_t largest_event_bytes = 0;  // of one event, as compact JSON
 };
 
 // Throws gw::BadRequest (envelope) or ls::Error (batch rules, with SQLSTATE).

@@ -14,6 +14,7 @@
 #include "gw/config.h"
 #include "gw/metrics.h"
 #include "gw/pg.h"
+#include "gw/rate_limit.h"
 #include "gw/waiters.h"
 
 namespace gw {
@@ -58,6 +59,10 @@ class Server {
   Upstream* upstream() { return upstream_.get(); }
   PgSession& db() { return PgSession::ForThread(config_.database_url); }
   bool closing() const { return closing_.load(); }
+  RateLimiter& push_store_limit() { return push_store_limit_; }
+  RateLimiter& push_ip_limit() { return push_ip_limit_; }
+  RateLimiter& pull_ip_limit() { return pull_ip_limit_; }
+  static std::string ClientAddress(MHD_Connection* c);
   uint16_t port() const { return bound_port_; }
 
   // Queue a response with CORS headers; records the status for the log.
@@ -82,11 +87,13 @@ class Server {
   Metrics metrics_;
   Waiters waiters_;
   std::unique_ptr<Upstream> upstream_;
+  RateLimiter push_store_limit_, push_ip_limit_, pull_ip_limit_;
   MHD_Daemon* daemon_ = nullptr;
   uint16_t bound_port_ = 0;
   std::atomic<bool> closing_{false};
   std::atomic<bool> stop_listener_{false};
   std::atomic<long> in_flight_{0};
+  std::atomic<Clock::rep> last_request_{0};
   std::thread listener_;
 };
 

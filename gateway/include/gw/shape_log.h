@@ -25,6 +25,8 @@ struct PullState {
   std::string request_offset;    // /v1/shape: for the etag
   Waiter waiter;
   bool resolved = false;
+  bool rate_checked = false;     // --pull-rate-per-ip: slowed once at most
+  bool slowed = false;
 };
 
 // Answers (or suspends) r, whose r.pull is filled in by the front-end.

@@ -19,8 +19,11 @@
 
 namespace gw {
 
+class Upstream;
+
 struct ProxyTransfer {
   std::mutex mu;
+  Upstream* owner = nullptr;
   MHD_Connection* conn = nullptr;
   std::string url;
   Clock::time_point retry_until;  // connection failures are retried until then

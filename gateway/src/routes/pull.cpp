@@ -1,23 +1,12 @@
 // GET ?args=: the LiveStore pull. Decodes args (once), checks the token, then
 // serves the pull from Postgres or hands it to the upstream Electric proxy.
-#include <cstring>
-
+#include "gw/auth.h"
 #include "gw/offset.h"
 #include "gw/pull_args.h"
 #include "gw/routes.h"
 #include "gw/shape_log.h"
 
 namespace gw {
-namespace {
-
-bool SameToken(const std::string& a, const std::string& b) {
-  // Constant time in the token's content.
-  unsigned char diff = a.size() != b.size();
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  return diff == 0;
-}
-
-}  // namespace
 
 MHD_Result HandlePull(Server& s, Request& r) {
   if (r.pull) return ServeShapeLog(s, r);      // resumed long poll
@@ -32,8 +21,8 @@ MHD_Result HandlePull(Server& s, Request& r) {
     return s.ReplyError(r, 400, e.what());
   }
   r.store_id = args.store_id;
-  if (!s.config().auth_token.empty() && !(args.auth_token && SameToken(*args.auth_token, s.config().auth_token)))
-    return s.ReplyError(r, 401, "invalid auth token");
+  if (AuthResult auth = Authorize(s.config(), r, args.auth_token, args.store_id, Access::kRead); !auth.ok)
+    return s.ReplyError(r, auth.status, auth.message);
 
   if (s.upstream()) return StartProxyPull(s, r, args);
 

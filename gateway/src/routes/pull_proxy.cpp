@@ -41,6 +41,7 @@ ssize_t ReadBody(void* cls, uint64_t, char* buf, size_t max) noexcept {
     if (t->read_pos == t->buffer.size()) {
       t->buffer.clear();
       t->read_pos = 0;
+      if (t->paused && t->owner) t->owner->Wake();  // let the paused transfer go on
     }
     return static_cast<ssize_t>(n);
   }

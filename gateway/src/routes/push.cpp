@@ -1,8 +1,10 @@
 // POST: append the batch through livestore.append(). Every non-2xx makes the
 // client retry the same batch later, so errors only need to be honest:
 // 400 malformed, 409 behind the head (with the head), 503 database away.
+#include <algorithm>
 #include <cstring>
 
+#include "gw/auth.h"
 #include "gw/log.h"
 #include "gw/push_payload.h"
 #include "gw/routes.h"
@@ -53,6 +55,17 @@ MHD_Result HandlePush(Server& s, Request& r) {
     return s.Reply(r, std::strcmp(e.sqlstate(), "54000") == 0 ? 413 : 400, ErrorJson(e.what(), e.sqlstate()));
   }
   r.store_id = push.store_id;
+  const Config& c = s.config();
+  if (push.summary.count > static_cast<size_t>(c.max_batch_events))
+    return s.Reply(r, 413, ErrorJson("batch holds more than " + std::to_string(c.max_batch_events) + " events", "54000"));
+  if (push.largest_event_bytes > c.max_event_bytes)
+    return s.Reply(r, 413, ErrorJson("an event is larger than " + std::to_string(c.max_event_bytes) + " bytes", "54000"));
+  if (AuthResult auth = Authorize(c, r, std::nullopt, push.store_id, Access::kWrite); !auth.ok)
+    return s.Reply(r, auth.status, ErrorJson(auth.message, ""));
+  // The client retries a refused push with backoff, so 429 is safe here.
+  double wait = std::max(s.push_store_limit().Take(push.store_id), s.push_ip_limit().Take(Server::ClientAddress(r.conn)));
+  if (wait > 0)
+    return s.Reply(r, 429, ErrorJson("too many pushes", ""), {{"Retry-After", std::to_string(static_cast<int>(wait) + 1)}});
 
   const std::vector<const char*> params = {push.store_id.c_str(), push.batch_json.c_str()};
   PgError err;

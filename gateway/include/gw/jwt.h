@@ -1,0 +1,29 @@
+// HS256 JSON Web Tokens (RFC 7519), verified with OpenSSL's HMAC. Only
+// HS256 is accepted (never "none"); `exp` and `nbf` are enforced when
+// present. The claims `read` and `write` list the store ids the bearer may
+// pull from and push to ("*" = every store).
+#pragma once
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+struct JwtClaims {
+  std::set<std::string> read, write;
+  int64_t exp = 0;  // 0 = none
+
+  bool MayRead(const std::string& store) const { return read.count("*") || read.count(store); }
+  bool MayWrite(const std::string& store) const { return write.count("*") || write.count(store); }
+};
+
+// Returns false with *error set when the token is malformed, not HS256, has a
+// bad signature, or is expired / not yet valid at `now_unix_s`.
+bool VerifyJwt(std::string_view token, std::string_view secret, int64_t now_unix_s, JwtClaims* claims,
+               std::string* error);
+
+// For tests and tools: sign `payload_json` with HS256.
+std::string SignJwt(std::string_view payload_json, std::string_view secret);
+
+}  // namespace gw

@@ -1,0 +1,50 @@
+// The two deployments every scenario runs against:
+//  built-in: clients -> gateway (pull served from Postgres by the gateway itself)
+//  proxy:    clients -> gateway P --electric-url-> gateway B --shape-api
+//            P maps pulls to Electric's /v1/shape (doc §5) and B plays Electric.
+import path from 'node:path'
+
+import { startGateway } from '../../lib/harness.mjs'
+
+export const MODES = (process.env.E2E_MODES ?? 'built-in,proxy').split(',').filter(Boolean)
+export const AUTH_TOKEN = 'dev-token'
+const SHAPE_SECRET = 'e2e-shape-secret'
+
+/** Start the gateways of `mode`; `endpoint` is where clients connect. */
+export async function startBackend(mode, { databaseUrl, dir, longPollTimeout }) {
+  const common = { databaseUrl, authToken: AUTH_TOKEN, longPollTimeout }
+  if (mode === 'built-in') {
+    const gw = await startGateway({ ...common, logFile: path.join(dir, 'gateway.log') })
+    return describe(mode, gw, [gw])
+  }
+  if (mode === 'proxy') {
+    const shape = await startGateway({ ...common, shapeApi: true, shapeSecret: SHAPE_SECRET, logFile: path.join(dir, 'gateway-shape.log') })
+    try {
+      const proxy = await startGateway({ ...common, electricUrl: shape.url, electricSecret: SHAPE_SECRET, logFile: path.join(dir, 'gateway-proxy.log') })
+      return describe(mode, proxy, [shape, proxy])
+    } catch (e) {
+      await shape.stop()
+      throw e
+    }
+  }
+  throw new Error(`unknown mode ${mode}`)
+}
+
+// `gateways` is in start order: the upstream first, the client-facing one last.
+function describe(mode, front, gateways) {
+  return {
+    mode,
+    endpoint: front.endpoint,
+    front,
+    gateways,
+    /** Graceful stop of every gateway, then start each again on its own port. */
+    async restart() {
+      for (const gw of [...gateways].reverse()) await gw.stop()
+      for (const gw of gateways) await gw.start()
+    },
+    async stop() {
+      for (const gw of [...gateways].reverse()) await gw.stop()
+    },
+    logs: (lines = 20) => gateways.map((gw) => `--- ${gw.logFile}\n${gw.logTail(lines)}`).join('\n'),
+  }
+}
