@@ -22,3 +22,11 @@ if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 
   echo "Node.js 20 or newer is required for the end-to-end tests" >&2
   exit 1
 fi
+# systemd-socket-activate stands in for systemd in the socket-activation test.
+if ! command -v systemd-socket-activate >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null
+  else
+    echo "missing systemd-socket-activate (Debian package systemd)" >&2; exit 1
+  fi
+fi

@@ -59,8 +59,12 @@ int main(int argc, char** argv) {
       curl_global_cleanup();
       return 1;
     }
-    gw::LogInfo("listening on http://%s:%u%s (%s pull)", config.listen_host.c_str(), server.port(),
-                config.endpoint.c_str(), config.electric_url.empty() ? "built-in" : "proxied");
+    const char* mode = config.electric_url.empty() ? "built-in" : "proxied";
+    if (server.socket_activated())
+      gw::LogInfo("listening on the socket passed by systemd, endpoint %s (%s pull)", config.endpoint.c_str(), mode);
+    else
+      gw::LogInfo("listening on http://%s:%u%s (%s pull)", config.listen_host.c_str(), server.port(),
+                  config.endpoint.c_str(), mode);
     int sig = 0;
     sigwait(&stop_signals, &sig);
     gw::LogInfo("signal %d: answering held polls, finishing in-flight requests", sig);

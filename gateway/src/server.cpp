@@ -267,6 +267,7 @@ bool Server::Start(std::string* error) {
   // systemd socket activation: the socket outlives restarts, so clients
   // reconnecting during one wait in its queue instead of being refused.
   const int activated = ActivatedSocket();
+  socket_activated_ = activated >= 0;
   if (activated >= 0) {
     options.push_back({MHD_OPTION_LISTEN_SOCKET, activated, nullptr});
   } else {

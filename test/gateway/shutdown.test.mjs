@@ -36,3 +36,19 @@ test('ping answers 200 while Postgres is down; /healthz says 503', async () => {
     await gw.stop()
   }
 })
+
+test('systemd socket activation: the gateway serves the socket it is given (LISTEN_FDS)', async () => {
+  const { spawn } = await import('node:child_process')
+  const { freePort, GATEWAY_BIN, waitFor } = await import('../lib/harness.mjs')
+  const port = await freePort()
+  // systemd-socket-activate plays systemd: it owns the socket and passes it as fd 3.
+  const proc = spawn('systemd-socket-activate', ['-l', `127.0.0.1:${port}`, GATEWAY_BIN, '--database-url', pg.url, '--listen', '127.0.0.1:1'], { stdio: 'ignore' })
+  try {
+    const ping = () => fetch(`http://127.0.0.1:${port}/api/electric`, { method: 'HEAD' }).then((r) => r.status === 200, () => false)
+    assert.ok(await waitFor(ping, { what: 'HEAD through the activated socket' }))
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
+  } finally {
+    proc.kill('SIGTERM')
+    await new Promise((r) => proc.once('exit', r))
+  }
+})

@@ -64,6 +64,7 @@ class Server {
   RateLimiter& pull_ip_limit() { return pull_ip_limit_; }
   static std::string ClientAddress(MHD_Connection* c);
   uint16_t port() const { return bound_port_; }
+  bool socket_activated() const { return socket_activated_; }
 
   // Queue a response with CORS headers; records the status for the log.
   MHD_Result Reply(Request& r, int status, const std::string& body, const Headers& headers = {},
@@ -90,6 +91,7 @@ class Server {
   RateLimiter push_store_limit_, push_ip_limit_, pull_ip_limit_;
   MHD_Daemon* daemon_ = nullptr;
   uint16_t bound_port_ = 0;
+  bool socket_activated_ = false;
   std::atomic<bool> closing_{false};
   std::atomic<bool> stop_listener_{false};
   std::atomic<long> in_flight_{0};
