@@ -19,7 +19,7 @@ REGRESS_OPTS   = --inputdir=$(CURDIR) --outputdir=$(TEST_OUT)/regress \
 ISOLATION      = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --inputdir=$(CURDIR) --outputdir=$(TEST_OUT)/isolation \
                  --temp-instance=$(TEST_OUT)/isolation/tmp_check --temp-config=$(CURDIR)/test/regress.conf \
-                 --load-extension=livestore
+                 --load-extension=livestore --no-locale --encoding=UTF8
 EXTRA_CLEAN    = $(OBJS:.o=.d) build
 override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -54,3 +54,7 @@ bench:
 .PHONY: clean-run
 clean-run:
 	rm -rf .run
+
+.PHONY: demo
+demo:
+	@bash test/run-demo.sh

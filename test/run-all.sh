@@ -20,11 +20,13 @@ make -s install >/dev/null || exit 1
 if [ ! -d test/e2e/node_modules ] || [ test/e2e/package-lock.json -nt test/e2e/node_modules/.package-lock.json ]; then
   (cd test/e2e && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 fi
+sh test/browser/setup.sh || exit 1
 
 suite "gateway unit tests" make -s -C gateway unit-test
 suite "extension (pg_regress, isolation, append race)" bash test/extension/run.sh
 suite "gateway over HTTP" node --test --test-concurrency=1 test/gateway/
 suite "end to end (real LiveStore client)" node --test --test-concurrency=1 test/e2e/
+suite "browser (TodoMVC example, headless chromium)" node --test --test-concurrency=1 test/browser/
 
 echo
 [ "$failed" -gt 0 ] && echo "failed suites:$failures"

@@ -1,0 +1,137 @@
+// The page: reads the list (store id) and user from the URL, boots LiveStore
+// with OPFS storage behind a shared worker, renders the todos and commits an
+// event for every user action. Everything else (storage, sync) is the worker's.
+import { makePersistedAdapter } from '@livestore/adapter-web'
+import LiveStoreSharedWorker from '@livestore/adapter-web/shared-worker?sharedworker'
+import { createStorePromise, nanoid, queryDb } from '@livestore/livestore'
+
+import LiveStoreWorker from './livestore.worker.ts?worker'
+import { events, schema, SyncPayload, todos } from './schema.ts'
+
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T
+
+// ?store=<list id>&user=<name>[&gateway=<url>][&token=<auth token>]
+const url = new URL(location.href)
+let storeId = url.searchParams.get('store') ?? ''
+if (!/^[A-Za-z0-9_-]+$/.test(storeId)) {
+  // A new list: give it an id and put it in the address bar, ready to share.
+  storeId = `list-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`
+  url.searchParams.set('store', storeId)
+  history.replaceState(null, '', url)
+}
+const user = url.searchParams.get('user') || 'guest'
+const endpoint = url.searchParams.get('gateway') || (await configuredGateway())
+const authToken = url.searchParams.get('token') ?? undefined
+
+/** The gateway from ./config.json (written by the demo server), else the `make run` default on this host. */
+async function configuredGateway(): Promise<string> {
+  try {
+    const res = await fetch(new URL('config.json', location.href))
+    if (res.ok) {
+      const { gateway } = await res.json()
+      if (typeof gateway === 'string' && gateway) return gateway
+    }
+  } catch {}
+  return `${location.protocol}//${location.hostname}:8787/api/electric`
+}
+
+$('#store').textContent = storeId
+$('#user').textContent = user
+document.title = `${storeId} · todos`
+
+// Checked at the same moment the sync client makes its first contact (see the end).
+const reachable = () =>
+  fetch(endpoint, { method: 'HEAD', mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false)
+const reachableAtLoad = reachable()
+
+const store = await createStorePromise({
+  schema,
+  storeId,
+  adapter: makePersistedAdapter({
+    storage: { type: 'opfs' },
+    worker: LiveStoreWorker,
+    sharedWorker: LiveStoreSharedWorker,
+  }),
+  syncPayloadSchema: SyncPayload,
+  syncPayload: { endpoint, ...(authToken ? { authToken } : {}) },
+  disableDevtools: true,
+})
+
+// --- rendering -------------------------------------------------------------
+type Todo = typeof todos.Type
+type Filter = 'all' | 'active' | 'completed'
+const filterOf = (): Filter => (location.hash === '#/active' ? 'active' : location.hash === '#/completed' ? 'completed' : 'all')
+let all: ReadonlyArray<Todo> = []
+
+const render = () => {
+  const filter = filterOf()
+  const shown = all.filter((t) => (filter === 'all' ? true : filter === 'active' ? !t.completed : t.completed))
+  const list = $('#list')
+  list.replaceChildren(
+    ...shown.map((t) => {
+      const li = document.createElement('li')
+      li.dataset.id = t.id
+      if (t.completed) li.className = 'completed'
+      const toggle = document.createElement('input')
+      toggle.type = 'checkbox'
+      toggle.className = 'toggle'
+      toggle.checked = t.completed
+      toggle.onchange = () =>
+        store.commit(toggle.checked ? events.todoCompleted({ id: t.id }) : events.todoUncompleted({ id: t.id }))
+      const label = document.createElement('label')
+      label.textContent = t.text
+      const by = document.createElement('span')
+      by.className = 'by'
+      by.textContent = t.createdBy
+      const destroy = document.createElement('button')
+      destroy.className = 'destroy'
+      destroy.title = 'Delete'
+      destroy.onclick = () => store.commit(events.todoDeleted({ id: t.id }))
+      li.append(toggle, label, by, destroy)
+      return li
+    }),
+  )
+  const left = all.filter((t) => !t.completed).length
+  $('#count').textContent = `${left} ${left === 1 ? 'item' : 'items'} left`
+  $('#clear').hidden = !all.some((t) => t.completed)
+  $('#footer').hidden = all.length === 0
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('.filters a')) {
+    a.classList.toggle('selected', a.getAttribute('href') === `#/${filter === 'all' ? '' : filter}`)
+  }
+}
+
+store.subscribe(queryDb(todos.orderBy([{ col: 'createdAt', direction: 'asc' }, { col: 'id', direction: 'asc' }])), (rows) => {
+  all = rows
+  render()
+})
+window.addEventListener('hashchange', render)
+
+// --- actions ---------------------------------------------------------------
+$('#new').addEventListener('submit', (e) => {
+  e.preventDefault()
+  const input = $<HTMLInputElement>('#new-todo')
+  const text = input.value.trim()
+  if (!text) return
+  store.commit(events.todoCreated({ id: nanoid(), text, createdBy: user, createdAt: Date.now() }))
+  input.value = ''
+})
+$('#clear').addEventListener('click', () => store.commit(events.todoClearedCompleted({})))
+
+// --- a gateway that was down when the page loaded ------------------------
+// When the gateway is unreachable at load, the sync client (LiveStore 0.4.0)
+// fails its first ping and pull and then stops for the rest of the page's
+// life (README: "When the gateway is down"). The app keeps working locally,
+// so say so, and offer a reload once the gateway answers again.
+const banner = $('#banner')
+if (!(await reachableAtLoad)) {
+  banner.hidden = false
+  banner.dataset.state = 'down'
+  const poll = setInterval(async () => {
+    if (!(await reachable())) return
+    clearInterval(poll)
+    banner.dataset.state = 'back'
+  }, 3000)
+}
+$('#reload').addEventListener('click', () => location.reload())
+
+document.body.dataset.ready = 'true'

@@ -1,0 +1,80 @@
+#!/bin/bash
+# `make demo`: the TodoMVC example syncing through the gateway. A throwaway
+# Postgres cluster (under .run/demo, removed on exit), the extension, the
+# gateway on 127.0.0.1:8787 (or the next free port) and the built example on
+# 127.0.0.1:5173 (or the next free port): two origins, so the browser talks to
+# the gateway cross-origin (CORS preflights, exposed electric-* headers).
+# Prints the URLs to open; Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+sh test/install-deps.sh
+make -s
+make -s install >/dev/null
+sh test/browser/setup.sh --app-only
+echo "building examples/todomvc"
+(cd examples/todomvc && npx vite build --logLevel warn)
+source test/lib/cluster.sh
+source test/lib/ports.sh
+
+DIR="$ROOT/.run/demo"
+rm -rf "$DIR"
+PGPORT="$(free_port 54339)"
+GW_PID="" APP_PID=""
+stop() {
+  trap - INT TERM EXIT
+  [ -n "$APP_PID" ] && kill -TERM "$APP_PID" 2>/dev/null && wait "$APP_PID" 2>/dev/null || true
+  [ -n "$GW_PID" ] && kill -TERM "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null || true
+  cluster_stop "$DIR"
+  rm -rf "$DIR"
+  rmdir "$ROOT/.run" 2>/dev/null || true
+  echo "stopped"
+}
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+cluster_start "$DIR" "$PGPORT"
+DB="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
+psql -q "$DB" -c "CREATE EXTENSION IF NOT EXISTS livestore" >/dev/null
+
+GW_PORT="$(free_port "${GATEWAY_PORT:-8787}")"
+ENDPOINT="http://127.0.0.1:$GW_PORT/api/electric"
+"$ROOT/gateway/livestore-gateway" --listen "127.0.0.1:$GW_PORT" --database-url "$DB" "$@" \
+  >"$DIR/gateway.log" 2>&1 &
+GW_PID=$!
+# The gateway must answer before any page loads: a page whose first ping
+# fails never syncs (see examples/todomvc/README.md).
+for _ in $(seq 100); do
+  listening "$GW_PORT" && break
+  kill -0 "$GW_PID" 2>/dev/null || { cat "$DIR/gateway.log"; exit 1; }
+  sleep 0.1
+done
+
+APP_PORT="$(free_port "${APP_PORT:-5173}")"
+node examples/todomvc/serve.mjs --port "$APP_PORT" --gateway "$ENDPOINT" >"$DIR/app.log" 2>&1 &
+APP_PID=$!
+for _ in $(seq 50); do
+  listening "$APP_PORT" && break
+  kill -0 "$APP_PID" 2>/dev/null || { cat "$DIR/app.log"; exit 1; }
+  sleep 0.1
+done
+
+STORE="demo-$(date +%H%M%S)"
+APP="http://127.0.0.1:$APP_PORT"
+cat <<MSG
+
+LiveStore TodoMVC, synced through livestore-gateway and Postgres:
+
+  open  $APP/?store=$STORE&user=alice
+  and   $APP/?store=$STORE&user=bob     in a private window or another browser
+
+(Two windows of one browser profile share one local LiveStore client; a private
+window or a second browser is a second client that syncs through the gateway.)
+
+  gateway   $ENDPOINT   (log: .run/demo/gateway.log)
+  Postgres  $DB         (SELECT * FROM livestore.events('$STORE');)
+
+Ctrl-C to stop.
+MSG
+wait -n "$GW_PID" "$APP_PID"
