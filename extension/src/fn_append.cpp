@@ -9,12 +9,15 @@
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
 #include "livestore/bridge.h"
@@ -24,16 +27,31 @@ extern "C" {
 
 namespace {
 
-// Per-backend cache of the two statements that name a store's table.
+// Per-backend cache of the two statements that name a store's table. The
+// plans name the table by schema and name, which the plan cache resolves
+// again after DDL; so when the table itself goes (drop_store, or a store
+// created again elsewhere), the entry is marked stale and rebuilt from the
+// catalog, which then also reports a dropped store as LS002.
 struct StorePlans {
   char table_name[64];  // hash key
   char schema_name[NAMEDATALEN];
+  Oid relid;            // the log table when the plans were made
+  bool stale;           // set by the relcache callback
   SPIPlanPtr append;    // ($1 parent, $2 last seq, $3 batch, $4 table name) -> rows inserted
   SPIPlanPtr same;      // ($1 batch) -> how many batch events are stored identically
 };
 
 HTAB* g_plans = nullptr;
 SPIPlanPtr g_lookup = nullptr;  // ($1 table name) -> schema_name, head
+
+// Relcache invalidation callback (InvalidOid: all relations). It must not
+// fail, so it only marks entries; PlansFor rebuilds them.
+void MarkPlansStale(Datum, Oid relid) {
+  HASH_SEQ_STATUS it;
+  hash_seq_init(&it, g_plans);
+  for (StorePlans* p; (p = (StorePlans*)hash_seq_search(&it)) != nullptr;)
+    if (relid == InvalidOid || p->relid == relid) p->stale = true;
+}
 
 SPIPlanPtr Prepare(const char* sql, int nargs, Oid* types) {
   SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
@@ -68,6 +86,16 @@ pg_attribute_noreturn() void RaiseUnknownStore(const char* store_id) {
   pg_unreachable();
 }
 
+void ForgetPlans(const char* table_name) {
+  if (g_plans == nullptr) return;
+  StorePlans* p = (StorePlans*)hash_search(g_plans, table_name, HASH_FIND, nullptr);
+  if (p == nullptr) return;
+  SPIPlanPtr append = p->append, same = p->same;
+  hash_search(g_plans, table_name, HASH_REMOVE, nullptr);
+  SPI_freeplan(append);
+  SPI_freeplan(same);
+}
+
 StorePlans* PlansFor(const char* table_name, const char* store_id) {
   if (g_plans == nullptr) {
     HASHCTL ctl;
@@ -76,10 +104,13 @@ StorePlans* PlansFor(const char* table_name, const char* store_id) {
     ctl.entrysize = sizeof(StorePlans);
     ctl.hcxt = TopMemoryContext;
     g_plans = hash_create("livestore append plans", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+    CacheRegisterRelcacheCallback(MarkPlansStale, (Datum)0);
   }
+  AcceptInvalidationMessages();  // a drop committed since this transaction began
   bool found = false;
   StorePlans* p = (StorePlans*)hash_search(g_plans, table_name, HASH_FIND, &found);
-  if (p != nullptr) return p;
+  if (p != nullptr && !p->stale) return p;
+  if (p != nullptr) ForgetPlans(table_name);
 
   char schema[NAMEDATALEN];
   int32 head = 0;
@@ -119,21 +150,14 @@ StorePlans* PlansFor(const char* table_name, const char* store_id) {
   Oid same_types[1] = {JSONBOID};
   SPIPlanPtr same = Prepare(sql.data, 1, same_types);
 
+  Oid nsp = get_namespace_oid(schema, true);
   p = (StorePlans*)hash_search(g_plans, table_name, HASH_ENTER, &found);
   strlcpy(p->schema_name, schema, NAMEDATALEN);
+  p->relid = OidIsValid(nsp) ? get_relname_relid(table_name, nsp) : InvalidOid;
+  p->stale = false;
   p->append = append;
   p->same = same;
   return p;
-}
-
-void ForgetPlans(const char* table_name) {
-  if (g_plans == nullptr) return;
-  StorePlans* p = (StorePlans*)hash_search(g_plans, table_name, HASH_FIND, nullptr);
-  if (p == nullptr) return;
-  SPIPlanPtr append = p->append, same = p->same;
-  hash_search(g_plans, table_name, HASH_REMOVE, nullptr);
-  SPI_freeplan(append);
-  SPI_freeplan(same);
 }
 
 }  // namespace
@@ -181,7 +205,9 @@ Datum ls_append(PG_FUNCTION_ARGS) {
     bool resent = false;
     if (info.last_seq <= head) {
       Datum same_args[1] = {JsonbPGetDatum(batch)};
-      rc = SPI_execute_plan(plans->same, same_args, nullptr, true, 1);
+      // read_only = false: a fresh snapshot, so that a batch committed by the
+      // transaction this append waited for counts as stored.
+      rc = SPI_execute_plan(plans->same, same_args, nullptr, false, 1);
       if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: re-send check failed: %s", SPI_result_code_string(rc));
       bool isnull = false;
       int32 same = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
