@@ -47,3 +47,34 @@ SELECT m[1]::jsonb AS payload
   FROM regexp_matches(pg_read_file(:'notes'), 'with payload "([^\n]*)" received', 'g') AS m;
 
 SELECT livestore.drop_store(store_id) FROM livestore.stores;
+
+-- livestore.notify = off: appends send nothing; announce() sends the same
+-- payload from its own transaction, committed asynchronously.
+SELECT livestore.create_store('quiet');
+SET livestore.notify = off;
+LISTEN livestore_events;
+\t on
+\o :notes
+SELECT livestore.append('quiet', '[{"name":"v1.A","args":{},"seqNum":1,"parentSeqNum":0,"clientId":"c","sessionId":"s"}]');
+SELECT 'announce' AS step;
+BEGIN;
+SELECT livestore.announce('quiet');
+SHOW synchronous_commit;
+COMMIT;
+\o
+\t off
+SHOW synchronous_commit;
+RESET livestore.notify;
+UNLISTEN livestore_events;
+SELECT regexp_replace(trim(line), 'PID [0-9]+', 'PID n') AS output
+  FROM regexp_split_to_table(pg_read_file(:'notes'), E'\n') WITH ORDINALITY AS t(line, n)
+ WHERE line <> '' ORDER BY n;
+SELECT livestore.announce('nope');
+SELECT livestore.announce(NULL) IS NULL AS strict;
+-- Only superusers choose where new tables go.
+CREATE ROLE ls_notify_app;
+SET ROLE ls_notify_app;
+SET livestore.schema = 'other';
+RESET ROLE;
+DROP ROLE ls_notify_app;
+SELECT livestore.drop_store('quiet');

@@ -212,7 +212,32 @@ BEGIN
 END
 $$;
 
+-- Wakes live pulls of a store without writing anything: for writers that
+-- run with livestore.notify = off (so that their appends keep group commit).
+-- It commits asynchronously, so the notification queue's lock is not held
+-- through a WAL flush. Call it as its own transaction, after the append.
+CREATE FUNCTION @extschema@.announce(store_id text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  info record;
+BEGIN
+  SELECT * INTO info FROM @extschema@.store_info(store_id);
+  IF info.table_name IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LS002',
+      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
+  END IF;
+  PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+  -- The same payload as append's (ids and table names need no JSON escaping).
+  PERFORM pg_catalog.pg_notify('livestore_events',
+    pg_catalog.format('{"table":"%s","store":"%s","head":%s}', info.table_name, store_id, info.head));
+  RETURN info.head;
+END
+$$;
+
 REVOKE ALL ON FUNCTION @extschema@.table_name(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.announce(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._check_store_id(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._reject_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.create_store(text) FROM PUBLIC;

@@ -22,6 +22,7 @@ extern "C" {
 }
 #include "livestore/bridge.h"
 #include "livestore/pg/raise.h"
+#include "livestore/pg/settings.h"
 
 #define LS_NOTIFY_CHANNEL "livestore_events"
 
@@ -222,7 +223,7 @@ Datum ls_append(PG_FUNCTION_ARGS) {
                errhint("Pull the events after %d, then rebase the batch onto them.", head)));
   } else if (SPI_processed != (uint64)info.count) {
     elog(ERROR, "livestore: appended " UINT64_FORMAT " rows of a %d-event batch", SPI_processed, info.count);
-  } else {
+  } else if (ls_notify_on_append) {
     // Delivered at commit, folded with identical payloads of the same transaction.
     char payload[512];  // table <= 63, store id <= 256 bytes
     snprintf(payload, sizeof payload, "{\"table\":\"%s\",\"store\":\"%s\",\"head\":%d}", table_name,

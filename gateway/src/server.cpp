@@ -350,7 +350,9 @@ void Server::ListenLoop() {
         doc.Parse(n->extra);
         if (!doc.HasParseError() && doc.IsObject()) {
           auto t = doc.FindMember("table");
-          if (t != doc.MemberEnd() && t->value.IsString()) waiters_.Notify(t->value.GetString());
+          auto h = doc.FindMember("head");
+          const int32_t head = h != doc.MemberEnd() && h->value.IsInt() ? h->value.GetInt() : -1;
+          if (t != doc.MemberEnd() && t->value.IsString()) waiters_.Notify(t->value.GetString(), head);
         }
         PQfreemem(n);
       }

@@ -161,6 +161,7 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     if (page.events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing())
       return Answer(s, r, page, false);
     p.waiter.table = p.table;
+    p.waiter.after = p.after;
     if (s.waiters().Suspend(&p.waiter, seq)) return MHD_YES;
     // A notification arrived between the query and the suspend: query again.
   }

@@ -31,12 +31,16 @@ void Waiters::ResumeLocked(Waiter* w, bool expired) {
   MHD_resume_connection(w->conn);
 }
 
-void Waiters::Notify(const std::string& table) {
+void Waiters::Notify(const std::string& table, int32_t head) {
   std::lock_guard<std::mutex> lock(mu_);
   seq_[table]++;
   auto [lo, hi] = by_table_.equal_range(table);
   for (auto it = lo; it != hi;) {
     Waiter* w = it->second;
+    if (head >= 0 && w->after >= head) {  // already has everything up to head
+      ++it;
+      continue;
+    }
     it = by_table_.erase(it);
     by_deadline_.erase({w->deadline, w});
     ResumeLocked(w, false);

@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 struct Waiter {
   MHD_Connection* conn = nullptr;
   std::string table;
+  int32_t after = -1;  // woken only by heads beyond this (-1: by any)
   Clock::time_point deadline;
   bool suspended = false;  // guarded by Waiters::mu_
   bool expired = false;    // set when the deadline (or shutdown) resumed it
@@ -33,7 +34,8 @@ class Waiters {
   // registry is closed. Returns true when suspended. Call from the access
   // handler of w->conn only.
   bool Suspend(Waiter* w, uint64_t seen_seq);
-  void Notify(const std::string& table);
+  // `table` advanced to `head` (-1: unknown, wake every waiter of it).
+  void Notify(const std::string& table, int32_t head);
   // Resumes everything (LISTEN reconnect: notifications may have been lost).
   void WakeAll();
   // Resumes waiters whose deadline passed; returns the next deadline.

@@ -8,6 +8,7 @@
 #include "gw/log.h"
 #include "gw/push_payload.h"
 #include "gw/routes.h"
+#include "livestore/core/store_id.h"
 
 namespace gw {
 namespace {
@@ -35,6 +36,15 @@ std::string ErrorJson(const std::string& message, const std::string& code, long 
   }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Wakes the live pulls of the store: this gateway's at once, other
+// gateways' through livestore.announce (its NOTIFY commits asynchronously).
+void Announce(Server& s, const std::string& store_id, int32_t head) {
+  s.waiters().Notify(ls::TableName(store_id), head);
+  PgError err;
+  if (!s.db().Exec(Stmt::kAnnounce, {store_id.c_str()}, &err))
+    LogError("announce %s: %s %s", store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
 }
 
 bool IsDataError(const std::string& state) { return state.rfind("22", 0) == 0 || state == "54000"; }
@@ -73,7 +83,9 @@ MHD_Result HandlePush(Server& s, Request& r) {
   for (;;) {
     if (auto res = s.db().Exec(Stmt::kAppend, params, &err)) {
       s.metrics().PushEvents(push.summary.count);
-      return s.Reply(r, 200, std::string("{\"success\":true,\"head\":") + PQgetvalue(res->get(), 0, 0) + "}");
+      const std::string head = PQgetvalue(res->get(), 0, 0);
+      Announce(s, push.store_id, std::atoi(head.c_str()));
+      return s.Reply(r, 200, "{\"success\":true,\"head\":" + head + "}");
     }
     if (err.sqlstate == "LS002" && !created) {  // first push to a new store
       created = true;
