@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <ctime>
 #include <random>
 
@@ -24,6 +27,47 @@ struct Page {
   std::string items;  // comma-joined insert messages
 };
 
+// Pages recently read, shared by the requests that ask for the same page
+// while no newer notification arrived for the table: when one append wakes a
+// thousand held polls, one query serves them all. An entry is valid only
+// for the table's notification count it was read under, and for 2 s (in
+// case notifications are lost while the LISTEN connection is down).
+class PageCache {
+ public:
+  std::shared_ptr<const Page> Get(const std::string& key, uint64_t seq) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.seq != seq || Clock::now() - it->second.at > kTtl) return nullptr;
+    return it->second.page;
+  }
+  void Put(const std::string& key, uint64_t seq, std::shared_ptr<const Page> page) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (bytes_ > kMaxBytes || entries_.size() > 10000) {
+      entries_.clear();
+      bytes_ = 0;
+    }
+    bytes_ += page->items.size();
+    entries_[key] = Entry{seq, Clock::now(), std::move(page)};
+  }
+
+ private:
+  static constexpr auto kTtl = std::chrono::seconds(2);
+  static constexpr size_t kMaxBytes = 64u << 20;
+  struct Entry {
+    uint64_t seq;
+    Clock::time_point at;
+    std::shared_ptr<const Page> page;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  size_t bytes_ = 0;
+};
+
+PageCache& Cache() {
+  static PageCache cache;
+  return cache;
+}
+
 // Finds the store's table and handle, creating the store on first sight.
 bool Resolve(Server& s, PullState& p, PgError* err) {
   const std::vector<const char*> id = {p.store_id.c_str()};
@@ -42,8 +86,13 @@ bool Resolve(Server& s, PullState& p, PgError* err) {
   return false;
 }
 
-bool Query(Server& s, PullState& p, Page* page, PgError* err) {
+bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
   std::string after = std::to_string(p.after), limit = std::to_string(s.config().page_events);
+  const std::string key = p.table + '/' + after + '/' + limit;
+  if (auto hit = Cache().Get(key, seq)) {
+    *page = *hit;
+    return true;
+  }
   auto res = s.db().Exec(Stmt::kShapePage, {p.store_id.c_str(), after.c_str(), limit.c_str()}, err);
   if (!res) return false;
   page->events = std::atoi(PQgetvalue(res->get(), 0, 0));
@@ -51,6 +100,7 @@ bool Query(Server& s, PullState& p, Page* page, PgError* err) {
     page->last_seq = std::atoi(PQgetvalue(res->get(), 0, 1));
     page->items.assign(PQgetvalue(res->get(), 0, 2), PQgetlength(res->get(), 0, 2));
   }
+  Cache().Put(key, seq, std::make_shared<const Page>(*page));
   return true;
 }
 
@@ -146,7 +196,7 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     bool ok = p.resolved || Resolve(s, p, &err);
     if (ok) {
       seq = s.waiters().Seq(p.table);  // before the query: see Waiters::Suspend
-      ok = Query(s, p, &page, &err);
+      ok = Query(s, p, seq, &page, &err);
     }
     if (!ok) {
       s.metrics().DatabaseError();
