@@ -58,3 +58,13 @@ clean-run:
 .PHONY: demo
 demo:
 	@bash test/run-demo.sh
+
+# Sanitizer lanes: the gateway and its unit and HTTP tests under ASan+UBSan,
+# and the long-poll machinery under TSan.
+.PHONY: test-asan test-tsan fuzz
+test-asan:
+	@bash test/sanitizers.sh asan
+test-tsan:
+	@bash test/sanitizers.sh tsan
+fuzz:
+	$(MAKE) -C gateway fuzz

@@ -157,3 +157,11 @@ SELECT length(args::text) FROM eventlog_6_app WHERE "seqNum" = 10011;
 
 SELECT livestore.drop_store('app');
 DROP FUNCTION ev_batch(bigint, integer, text);
+
+-- args are stored as sent, whatever numbers they hold (the rules never read
+-- them; no double could hold 1.8e308 written out in full).
+SELECT livestore.create_store('exact');
+SELECT livestore.append('exact', '[{"name":"v1.N","args":{"huge":1.8e308,"x":-247762.47309469618,"n":[1e-400]},"seqNum":1,"parentSeqNum":0,"clientId":"c","sessionId":"s"}]');
+SELECT args::text FROM eventlog_6_exact;
+SELECT livestore.append('exact', '[{"name":"v1.N","args":1,"seqNum":1e400,"parentSeqNum":0,"clientId":"c","sessionId":"s"}]');
+SELECT livestore.drop_store('exact');

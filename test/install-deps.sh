@@ -3,7 +3,8 @@
 # any is missing (only as root; otherwise it says what to install).
 set -e
 PKGS="g++ make pkg-config postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev \
-libmicrohttpd-dev rapidjson-dev libcurl4-openssl-dev libssl-dev libgtest-dev"
+libmicrohttpd-dev rapidjson-dev libcurl4-openssl-dev libssl-dev libgtest-dev \
+clang llvm libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -23,6 +23,7 @@ fi
 sh test/browser/setup.sh || exit 1
 
 suite "gateway unit tests" make -s -C gateway unit-test
+suite "gateway fuzz smoke (libFuzzer)" make -s -C gateway fuzz-smoke
 suite "extension (pg_regress, isolation, append race)" bash test/extension/run.sh
 suite "gateway over HTTP" node --test --test-concurrency=1 test/gateway/
 suite "end to end (real LiveStore client)" node --test --test-concurrency=1 test/e2e/

@@ -21,6 +21,7 @@ extern "C" {
 #include "utils/memutils.h"
 }
 #include "livestore/bridge.h"
+#include "livestore/pg/batch_fields.h"
 #include "livestore/pg/raise.h"
 #include "livestore/pg/settings.h"
 
@@ -180,7 +181,7 @@ Datum ls_append(PG_FUNCTION_ARGS) {
   if (!ls_core_check_store_id(store_id, strlen(store_id), &err)) ls_raise(&err);
   if (!ls_core_table_name(store_id, strlen(store_id), table_name, &err)) ls_raise(&err);
 
-  char* json = JsonbToCString(nullptr, &batch->root, VARSIZE(batch));
+  char* json = ls_batch_fields_json(batch);
   LsBatchInfo info;
   if (!ls_core_check_batch(json, strlen(json), &info, &err)) ls_raise(&err);
   pfree(json);

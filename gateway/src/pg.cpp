@@ -13,7 +13,8 @@ struct Prepared {
 };
 
 const Prepared kStatements[] = {
-    {Stmt::kAppend, "ls_append", "SELECT livestore.append($1, $2::jsonb)", 2},
+    // $2 is the whole push body; Postgres parses it once, numbers exactly.
+    {Stmt::kAppend, "ls_append", "SELECT livestore.append($1, ($2::jsonb) -> 'batch')", 2},
     {Stmt::kAnnounce, "ls_announce", "SELECT livestore.announce($1)", 1},
     {Stmt::kCreateStore, "ls_create", "SELECT livestore.create_store($1)::text", 1},
     {Stmt::kHead, "ls_head", "SELECT livestore.head($1)", 1},

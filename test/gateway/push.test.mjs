@@ -94,3 +94,20 @@ test('with Postgres down a push answers 503 with Retry-After, and succeeds once 
   assert.equal(again.status, 200)
   assert.equal(await count('eventlog_6_push_a'), 5)
 })
+
+test('numbers and strings reach Postgres exactly as sent; hostile JSON is refused, never fatal', async () => {
+  // Sent as raw text: JSON.stringify would already round these.
+  const raw = (seq, args) => `{"_tag":"${PUSH_TAG}","storeId":"exact","batch":[{"name":"v1.N","args":${args},` +
+    `"seqNum":${seq},"parentSeqNum":${seq - 1},"clientId":"c","sessionId":"s"}]}`
+  assert.equal((await push(gw.endpoint, raw(1, '{"x":-247762.47309469618,"big":567149435820338640000,"huge":1.8e308}'))).status, 200)
+  const stored = JSON.parse(await psql(pg.url, `SELECT args::text FROM eventlog_6_exact WHERE "seqNum" = 1`))
+  assert.equal(stored.x, -247762.47309469618)
+  assert.equal(stored.big, 567149435820338640000)
+  assert.equal(stored.huge, 1.8e308)
+  for (const args of ['"v1.\\udc00"', '"\\u0000"', '['.repeat(100000) + ']'.repeat(100000)]) {
+    const r = await push(gw.endpoint, raw(2, args))
+    assert.ok(r.status === 400 || r.status === 413, `${args.slice(0, 20)}: ${r.status} ${r.text}`)
+  }
+  assert.equal((await fetch(gw.endpoint, { method: 'HEAD' })).status, 200, 'the gateway is still up')
+  assert.equal(await count('eventlog_6_exact'), 1)
+})

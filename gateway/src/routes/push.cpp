@@ -47,7 +47,8 @@ void Announce(Server& s, const std::string& store_id, int32_t head) {
     LogError("announce %s: %s %s", store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
 }
 
-bool IsDataError(const std::string& state) { return state.rfind("22", 0) == 0 || state == "54000"; }
+// Class 22 (bad data) and 54 (limits, e.g. nesting beyond Postgres's stack).
+bool IsDataError(const std::string& state) { return state.rfind("22", 0) == 0 || state.rfind("54", 0) == 0; }
 
 }  // namespace
 
@@ -77,7 +78,7 @@ MHD_Result HandlePush(Server& s, Request& r) {
   if (wait > 0)
     return s.Reply(r, 429, ErrorJson("too many pushes", ""), {{"Retry-After", std::to_string(static_cast<int>(wait) + 1)}});
 
-  const std::vector<const char*> params = {push.store_id.c_str(), push.batch_json.c_str()};
+  const std::vector<const char*> params = {push.store_id.c_str(), r.body.c_str()};
   PgError err;
   bool created = false, retried = false;
   for (;;) {
