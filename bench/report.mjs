@@ -1,0 +1,311 @@
+// The report of one `make bench` run: node bench/report.mjs bench/results/<stamp>
+// Reads the run's JSON files, prints one Markdown table (every figure with its
+// same-run baseline and the ratio), writes <stamp>.json, <stamp>.md and the
+// latency charts (gnuplot) next to the run folder, copies them to latest.*,
+// and, after a complete full run, refreshes the figures in bench/README.md.
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+const run = path.resolve(process.argv[2] ?? '')
+if (!fs.existsSync(run)) {
+  console.error('usage: node bench/report.mjs bench/results/<stamp>')
+  process.exit(2)
+}
+const results = path.dirname(run)
+const stamp = path.basename(run)
+const readJson = (name) => {
+  const f = path.join(run, name)
+  if (!fs.existsSync(f)) return null
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8'))
+  } catch {
+    return { error: `unreadable ${name}` }
+  }
+}
+const readJsonl = (name) => {
+  const f = path.join(run, name)
+  if (!fs.existsSync(f)) return []
+  return fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => {
+    try { return JSON.parse(l) } catch { return { error: 'unreadable line' } }
+  })
+}
+const readText = (name) => {
+  const f = path.join(run, name)
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : ''
+}
+
+const ctx = readJson('context.json') ?? {}
+const conc = String(ctx.concurrency ?? '1 16 64').split(/\s+/).filter(Boolean).map(Number)
+const batches = String(ctx.batches ?? '1 50').split(/\s+/).filter(Boolean).map(Number)
+
+// ---- formatting ----
+const int = (x) => (x == null || !Number.isFinite(x) ? '?' : Math.round(x).toLocaleString('en-US'))
+const ms = (x) => {
+  if (x == null || !Number.isFinite(x)) return '?'
+  if (x >= 100) return `${Math.round(x)} ms`
+  if (x >= 10) return `${x.toFixed(1)} ms`
+  return `${x.toFixed(2)} ms`
+}
+const ratio = (a, b, digits = 2) => (a == null || b == null || !b ? null : a / b)
+const rx = (r, digits = 2) => (r == null || !Number.isFinite(r) ? '?' : `${r.toFixed(digits)}x`)
+const mb = (x) => (x == null || !Number.isFinite(x) ? '?' : `${x.toFixed(1)} MB`)
+const signed = (x) => (x >= 0 ? `+${x.toFixed(2)}` : `−${(-x).toFixed(2)}`)
+const errNote = (j) => (j && j.errors > 0 ? ` (${int(j.errors)} errors)` : '')
+const bad = (j) => !j || j.error
+
+const rows = []
+const row = (bench, kase, measured, baseline, r, target, status) =>
+  rows.push({ bench, case: kase, measured, baseline, ratio: r, target, status })
+const met = (ok) => (ok == null ? '—' : ok ? 'met' : '**missed**')
+
+// ---- 0: the load generator's ceiling ----
+const headGw = Object.fromEntries(conc.map((c) => [c, readJson(`head_gateway_c${c}.json`)]))
+// Push points may have several rounds (push_<side>_c<C>_b<B>_r<R>.json): each
+// side's best round (events/s) is reported, with that round's latency CDF.
+const pushRound = {}
+function bestRound(side, c, b) {
+  const files = fs.readdirSync(run).filter((f) => f.startsWith(`push_${side}_c${c}_b${b}_r`) && f.endsWith('.json'))
+  let best = null
+  for (const f of files) {
+    const j = readJson(f)
+    if (!j || j.error) { best = best ?? j; continue }
+    const round = Number(f.match(/_r(\d+)\.json$/)[1])
+    j.round = round
+    j.rounds = files.length
+    if (!best || best.error || j.events_per_s > best.events_per_s) best = j
+  }
+  if (best && !best.error) pushRound[`${side}/${c}/${b}`] = best.round
+  return best ?? readJson(`push_${side}_c${c}_b${b}.json`)
+}
+const push = {}
+for (const b of batches)
+  for (const c of conc)
+    push[`${b}/${c}`] = Object.fromEntries(['db', 'append', 'gateway', 'reference'].map((s) => [s, bestRound(s, c, b)]))
+const rounds = Math.max(1, ...Object.values(push).flatMap((p) => Object.values(p).map((j) => j?.rounds ?? 1)))
+for (const c of conc) {
+  const lines = batches.map((b) => readJsonl(`ceiling_c${c}_b${b}.jsonl`))
+  const head = lines.flat().find((l) => l.mode === 'get')
+  const gw = headGw[c]
+  if (!head && !gw) continue
+  // The load generator's request ceiling: the better of the two trivial endpoints.
+  const best = Math.max(head?.requests_per_s ?? 0, gw && !bad(gw) ? gw.requests_per_s : 0)
+  const sidesAtC = batches.flatMap((b) => [push[`${b}/${c}`].gateway, push[`${b}/${c}`].reference]).filter((x) => x && !bad(x))
+  const fastest = sidesAtC.length ? Math.max(...sidesAtC.map((x) => x.requests_per_s)) : null
+  const r = ratio(best, fastest)
+  row('0 load generator ceiling', `HEAD, c=${c}`,
+    `loadgen → gateway HEAD: ${gw && !bad(gw) ? int(gw.requests_per_s) : '?'} req/s; → trivial responder: ${head ? int(head.requests_per_s) : '?'} req/s`,
+    fastest != null ? `fastest push side at c=${c}: ${int(fastest)} requests/s` : 'no push side measured', r != null ? `${rx(r, 1)} headroom` : '—',
+    '≥ 2x headroom', met(r == null ? null : r >= 2))
+}
+for (const b of batches)
+  for (const c of conc) {
+    const l = readJsonl(`ceiling_c${c}_b${b}.jsonl`).find((x) => x.mode === 'ceiling-push')
+    if (!l) continue
+    const p = push[`${b}/${c}`]
+    const http = [p.gateway, p.reference].filter((x) => x && !bad(x))
+    const best = http.length ? Math.max(...http.map((x) => x.events_per_s)) : null
+    const r = ratio(l.events_per_s, best)
+    row('0 load generator ceiling', `push b=${b}, c=${c}`, `loadgen alone: ${int(l.events_per_s)} events/s`,
+      best != null ? `fastest HTTP side: ${int(best)} events/s` : 'no HTTP side measured', r != null ? `${rx(r, 1)} headroom` : '—',
+      '≥ 2x headroom', met(r == null ? null : r >= 2))
+  }
+
+// ---- 1: SQL append (bench/sql's own table) ----
+const sqlMd = readText('sql.md')
+if (sqlMd) {
+  const lines = sqlMd.split('\n').filter((l) => l.trim().startsWith('|'))
+  const cells = (l) => l.trim().replace(/^\||\|$/g, '').split('|').map((s) => s.trim())
+  const header = lines.length ? cells(lines[0]).map((h) => h.toLowerCase()) : []
+  const col = (re) => header.findIndex((h) => re.test(h))
+  const [ib, ic, ia, ii] = [col(/batch/), col(/client|session/), col(/append/), col(/insert/)]
+  if (ib >= 0 && ic >= 0 && ia >= 0 && ii >= 0) {
+    for (const l of lines.slice(2)) {
+      const v = cells(l)
+      const a = Number(v[ia].replace(/[^0-9.]/g, '')), i = Number(v[ii].replace(/[^0-9.]/g, ''))
+      const r = ratio(a, i)
+      row('1 SQL append (pgbench)', `batch ${v[ib]}, ${v[ic]} sessions`, `livestore.append: ${int(a)} events/s`,
+        `bare multi-row INSERT: ${int(i)} events/s`, rx(r), 'append ≥ 0.91x INSERT (cost ≤ 1.1x)', met(r == null ? null : r >= 1 / 1.1))
+    }
+  } else {
+    row('1 SQL append (pgbench)', 'bench/sql/run.sh', 'table format not recognised: see sql.md in the results', '', '', '', '—')
+  }
+} else if (fs.existsSync(path.join(run, 'sql.log'))) {
+  row('1 SQL append (pgbench)', 'bench/sql/run.sh', 'failed or printed nothing: see sql.log in the results', '', '', '', 'error')
+}
+
+// ---- 2: HTTP push ----
+for (const b of batches)
+  for (const c of conc) {
+    const p = push[`${b}/${c}`]
+    if (!p.gateway && !p.db) continue
+    const { db, append, gateway: gw, reference: ref } = p
+    if (bad(gw) || bad(db)) {
+      row('2 HTTP push', `b=${b}, c=${c}`, bad(gw) ? `gateway: ${gw?.error ?? 'missing'}` : '', bad(db) ? `ceiling: ${db?.error ?? 'missing'}` : '', '', '', 'error')
+      continue
+    }
+    const rCeil = ratio(gw.events_per_s, db.events_per_s)
+    const rRef = ref && !bad(ref) ? ratio(gw.events_per_s, ref.events_per_s) : null
+    const rApp = append && !bad(append) ? ratio(gw.events_per_s, append.events_per_s) : null
+    row('2 HTTP push', `b=${b}, c=${c}: events/s`, `gateway: ${int(gw.events_per_s)}${errNote(gw)}`,
+      `DB ceiling (INSERT over libpq): ${int(db.events_per_s)}${errNote(db)}; append over libpq: ${append && !bad(append) ? int(append.events_per_s) : '?'}; reference: ${ref && !bad(ref) ? int(ref.events_per_s) : '?'}${errNote(ref)}`,
+      `${rx(rCeil)} ceiling; ${rx(rApp)} append; ${rx(rRef)} reference`, '≥ 0.9x ceiling', met(rCeil >= 0.9 && !(gw.errors > 0)))
+    const rP99 = ref && !bad(ref) ? ratio(gw.latency?.p99_ms, ref.latency?.p99_ms) : null
+    row('2 HTTP push', `b=${b}, c=${c}: latency`, `gateway: p50 ${ms(gw.latency?.p50_ms)}, p99 ${ms(gw.latency?.p99_ms)}`,
+      `reference: p50 ${ms(ref?.latency?.p50_ms)}, p99 ${ms(ref?.latency?.p99_ms)}; DB ceiling p99 ${ms(db.latency?.p99_ms)}`,
+      `p99 ${rx(rP99)} reference`, 'p99 ≤ 0.33x reference', met(rP99 == null ? null : rP99 <= 1 / 3))
+  }
+
+{
+  const ins = readJson('diag_insert.json'), an = readJson('diag_append_notify.json'), ap = readJson('diag_append.json')
+  if (ins && an && ap && !bad(ins)) {
+    row('2 HTTP push (diagnosis)', `b=1, c=${ins.concurrency}: the NOTIFY inside append`,
+      `append with its NOTIFY inside (livestore.notify = on): ${int(an.events_per_s)}${errNote(an)}; as the gateway runs it (notify off${ap.announce ? ', then announce()' : ''}): ${int(ap.events_per_s)}${errNote(ap)}`,
+      `INSERT alone: ${int(ins.events_per_s)}`, `${rx(ratio(an.events_per_s, ins.events_per_s))} with NOTIFY; ${rx(ratio(ap.events_per_s, ins.events_per_s))} notify off`, '—', '—')
+  }
+}
+
+// ---- 3: fan-out ----
+const fan1 = readJson('fanout_1.json')
+// The load generator's best request rate in this run (HEAD, any endpoint):
+// taking 2 responses per reader (the event, then the flagged follow-up) costs
+// it at least 2R / rate on its own.
+const lgRate = Math.max(0, ...conc.flatMap((c) => [readJsonl(`ceiling_c${c}_b${batches[0]}.jsonl`).find((l) => l.mode === 'get')?.requests_per_s ?? 0, headGw[c] && !bad(headGw[c]) ? headGw[c].requests_per_s : 0]))
+const fanFiles = fs.readdirSync(run).filter((f) => /^fanout_\d+\.json$/.test(f)).map((f) => Number(f.match(/\d+/)[0])).sort((a, b) => a - b)
+for (const r of fanFiles.filter((n) => n !== 1)) {
+  const f = readJson(`fanout_${r}.json`)
+  if (bad(f)) {
+    row('3 live fan-out', `${r} readers`, `error: ${f?.error}`, '', '', '', 'error')
+    continue
+  }
+  const lossy = f.missing > 0 || f.errors > 0 || f.push_errors > 0
+  const rr = fan1 && !bad(fan1) ? ratio(f.latency?.p99_ms, fan1.latency?.p99_ms) : null
+  row('3 live fan-out', `${int(r)} readers, 1 push / ${f.interval_ms} ms`,
+    `push→receive p50 ${ms(f.latency?.p50_ms)}, p99 ${ms(f.latency?.p99_ms)} (${int(f.deliveries)} deliveries${lossy ? `, ${int(f.missing)} missing, ${int(f.errors)} errors` : ', none missing'}); gateway RSS peak ${mb(f.gateway?.rss_peak_mb)}, CPU ${Math.round(f.gateway?.cpu_pct ?? 0)}% of a core`,
+    (fan1 && !bad(fan1) ? `1 reader: p50 ${ms(fan1.latency?.p50_ms)}, p99 ${ms(fan1.latency?.p99_ms)}` : 'no 1-reader run') +
+      (lgRate > 0 ? `; the load generator alone needs ≥ ${ms((2 * r * 1000) / lgRate)} to take ${int(2 * r)} responses at its ${int(lgRate)} req/s` : ''),
+    `p99 ${rx(rr, 1)} one reader`, r >= 1000 ? 'p99 < 100 ms' : '—', r >= 1000 ? met(f.latency?.p99_ms < 100 && !lossy) : lossy ? '**lossy**' : '—')
+}
+
+// ---- 4: held polls ----
+const hold = readJson('hold.json')
+if (hold) {
+  if (bad(hold)) row('4 held long polls', '', `error: ${hold.error}`, '', '', '', 'error')
+  else {
+    const total = hold.rss_held_mb
+    row('4 held long polls', `${int(hold.conns)} idle long polls`,
+      `gateway RSS ${mb(total)} (${hold.rss_per_poll_kb?.toFixed(1)} KB per held poll); ${int(hold.errors)} errors; all ${int(hold.released_ok)} answered 200 with the event after one push (p50 ${ms(hold.release_latency?.p50_ms)}, p99 ${ms(hold.release_latency?.p99_ms)})`,
+      `idle gateway: ${mb(hold.rss_idle_mb)}`, rx(ratio(total, hold.rss_idle_mb), 1), '< 100 MB, 0 errors',
+      met(total < 100 && hold.errors === 0))
+  }
+}
+
+// ---- 5: initial pull ----
+const big = readJson('pull_big.json'), small = readJson('pull_small.json'), copy = readJson('pull_copy.json')
+if (big) {
+  if (bad(big) || bad(copy)) row('5 initial pull', '', `error: ${big?.error || copy?.error}`, '', '', '', 'error')
+  else {
+    const r = ratio(big.events_per_s, copy.rows_per_s)
+    row('5 initial pull', `${int(big.expected || big.events)} events, one fresh reader`,
+      `gateway: ${int(big.events_per_s)} events/s (${big.seconds.toFixed(1)} s, ${int(big.pages)} pages, ${(big.bytes / 1e6).toFixed(0)} MB${big.complete ? '' : ', INCOMPLETE'})`,
+      `COPY (SELECT ...) TO STDOUT: ${int(copy.rows_per_s)} rows/s (${copy.seconds.toFixed(2)} s)`, rx(r), '≥ 0.5x COPY', met(r >= 0.5 && big.complete))
+    if (small && !bad(small)) {
+      const rm = ratio(big.gateway?.rss_peak_mb, small.gateway?.rss_peak_mb)
+      row('5 initial pull', 'gateway memory', `peak RSS ${mb(big.gateway?.rss_peak_mb)} paging ${int(big.events)} events`,
+        `peak RSS ${mb(small.gateway?.rss_peak_mb)} paging ${int(small.events)} events`, rx(rm), 'flat (≤ 1.2x for 10x the log)', met(rm <= 1.2))
+    }
+  }
+}
+
+// ---- 6: proxy overhead ----
+for (const kase of ['empty', 'page']) {
+  const p = readJson(`proxy_${kase}.json`)
+  if (!p) continue
+  if (bad(p)) {
+    row('6 proxy overhead', kase, `error: ${p.error}`, '', '', '', 'error')
+    continue
+  }
+  const t = Object.fromEntries(p.targets.map((x) => [x.name, x]))
+  const d = t.direct, px = t.proxy, rf = t.reference
+  const add50 = px.latency.p50_ms - d.latency.p50_ms, add99 = px.latency.p99_ms - d.latency.p99_ms
+  const label = kase === 'empty' ? 'empty page at the head' : `page of ${px.events_per_page} events`
+  const errs = (x) => (x.errors ? `, ${x.errors} errors` : '')
+  row('6 proxy overhead', `${label}, ${int(p.rounds)} requests each`,
+    `gateway proxy → /v1/shape: p50 ${ms(px.latency.p50_ms)}, p99 ${ms(px.latency.p99_ms)}${errs(px)}`,
+    `built-in directly: p50 ${ms(d.latency.p50_ms)}, p99 ${ms(d.latency.p99_ms)}; reference proxy → /v1/shape: p50 ${ms(rf?.latency?.p50_ms)}, p99 ${ms(rf?.latency?.p99_ms)}`,
+    `${signed(add50)} ms p50, ${signed(add99)} ms p99 (reference ${signed(rf.latency.p50_ms - d.latency.p50_ms)} ms p50)`,
+    '< 0.5 ms added at p50', met(add50 < 0.5 && !px.errors))
+}
+
+// ---- the table ----
+const esc = (s) => String(s ?? '').replace(/\|/g, '\\|')
+let md = '| Benchmark | Case | Measured | Baseline (same run) | Ratio | Target | Status |\n|---|---|---|---|---|---|---|\n'
+for (const r of rows) md += `| ${[r.bench, r.case, r.measured, r.baseline, r.ratio, r.target, r.status].map(esc).join(' | ')} |\n`
+const loadEnd = readText('loadavg_end.txt')
+const header = `livestore benchmarks, ${ctx.date ?? stamp}${ctx.quick ? ' (quick mode)' : ''}: ${ctx.cpus} × ${ctx.cpu_model}, ${ctx.mem_gb} GB, Linux ${ctx.kernel}, ${ctx.postgres} (fsync on), Node ${ctx.node}, git ${ctx.git}; load average ${ctx.loadavg_start} at start, ${loadEnd || '?'} at end; push points: ${ctx.seconds} s measured after ${ctx.warmup} s warm-up${rounds > 1 ? `, best of ${rounds} rounds per side (sides alternating)` : ''}.`
+console.log(header + '\n\n' + md)
+
+// ---- charts (gnuplot) ----
+const charts = []
+function gnuplot(script, out) {
+  try {
+    execFileSync('gnuplot', [], { input: script, stdio: ['pipe', 'ignore', 'pipe'] })
+    charts.push(out)
+  } catch (e) {
+    console.error(`gnuplot failed for ${out}: ${String(e.stderr ?? e.message).slice(0, 500)}`)
+  }
+}
+const cdf = (name) => {
+  const f = path.join(run, name)
+  return fs.existsSync(f) && fs.statSync(f).size > 0 ? f : null
+}
+const sides = [['gateway', 'gateway', '#1f77b4'], ['reference', 'reference proxy', '#d62728'], ['db', 'DB ceiling (INSERT, libpq)', '#2ca02c'], ['append', 'append over libpq', '#9467bd']]
+const pushPng = path.join(results, `push-latency-${stamp}.png`)
+if (Object.keys(pushRound).length || batches.some((b) => conc.some((c) => cdf(`cdf_gateway_c${c}_b${b}.dat`)))) {
+  let g = `set terminal pngcairo size ${440 * conc.length},${380 * batches.length} font 'sans,9'\nset output '${pushPng}'\n`
+  g += `set multiplot layout ${batches.length},${conc.length} title 'Push latency CDF, ${ctx.date ?? stamp}: gateway vs reference proxy vs database-only ceiling (same run)'\n`
+  g += "set logscale x\nset grid\nset key outside below horizontal font ',8' samplen 2\nset xlabel 'latency (ms, log scale)'\nset ylabel 'fraction of requests'\nset yrange [0:1]\n"
+  for (const b of batches)
+    for (const c of conc) {
+      const plots = sides.map(([s, title, color]) => [cdf(`cdf_${s}_c${c}_b${b}_r${pushRound[`${s}/${c}/${b}`] ?? 1}.dat`) ?? cdf(`cdf_${s}_c${c}_b${b}.dat`), title, color]).filter(([f]) => f)
+      g += `set title 'batch ${b}, ${c} concurrent stores'\n`
+      g += plots.length ? `plot ${plots.map(([f, t, col]) => `'${f}' using 1:2 with lines lw 2 lc rgb '${col}' title '${t}'`).join(', ')}\n` : 'plot 0 notitle\n'
+    }
+  g += 'unset multiplot\n'
+  gnuplot(g, pushPng)
+}
+const fanPng = path.join(results, `fanout-latency-${stamp}.png`)
+const fanCdfs = fanFiles.map((r) => [r, cdf(`cdf_fanout_${r}.dat`)]).filter(([, f]) => f)
+if (fanCdfs.length) {
+  let g = `set terminal pngcairo size 840,420 font 'sans,9'\nset output '${fanPng}'\nset logscale x\nset grid\nset key bottom right\n`
+  g += `set title 'Live fan-out: push-to-receive latency CDF across readers, ${ctx.date ?? stamp}'\nset xlabel 'latency (ms, log scale)'\nset ylabel 'fraction of deliveries'\nset yrange [0:1]\n`
+  g += `plot ${fanCdfs.map(([r, f]) => `'${f}' using 1:2 with lines lw 2 title '${r} reader${r === 1 ? '' : 's'}'`).join(', ')}\n`
+  gnuplot(g, fanPng)
+}
+
+// ---- files ----
+const raw = {}
+for (const f of fs.readdirSync(run).sort()) {
+  if (f.endsWith('.json') && f !== 'context.json') raw[f.replace(/\.json$/, '')] = readJson(f)
+  else if (f.endsWith('.jsonl')) raw[f.replace(/\.jsonl$/, '')] = readJsonl(f)
+}
+const out = { context: { ...ctx, loadavg_end: loadEnd }, rows, table_markdown: md, sql_markdown: sqlMd || null, charts, raw }
+fs.writeFileSync(path.join(results, `bench-${stamp}.json`), JSON.stringify(out, null, 2))
+fs.writeFileSync(path.join(results, `bench-${stamp}.md`), header + '\n\n' + md)
+for (const [from, to] of [[`bench-${stamp}.json`, 'latest.json'], [`bench-${stamp}.md`, 'latest.md'], [path.basename(pushPng), 'push-latency.png'], [path.basename(fanPng), 'fanout-latency.png']])
+  if (fs.existsSync(path.join(results, from))) fs.copyFileSync(path.join(results, from), path.join(results, to))
+console.error(`results: ${path.join(results, `bench-${stamp}.json`)}${charts.length ? `, charts: ${charts.join(', ')}` : ''}`)
+
+// ---- bench/README.md: the latest figures of a complete full run ----
+const complete = !ctx.quick && ['push', 'fanout', 'hold', 'pull', 'proxy'].every((k) => rows.some((r) => r.bench.toLowerCase().includes(k === 'push' ? 'http push' : k === 'fanout' ? 'fan-out' : k === 'hold' ? 'held' : k === 'pull' ? 'initial pull' : 'proxy')))
+const readme = path.join(path.dirname(results), 'README.md')
+if (complete && process.env.BENCH_UPDATE_README !== '0' && fs.existsSync(readme)) {
+  const text = fs.readFileSync(readme, 'utf8')
+  const begin = '<!-- latest-figures:begin -->', end = '<!-- latest-figures:end -->'
+  const i = text.indexOf(begin), j = text.indexOf(end)
+  if (i >= 0 && j > i) {
+    const block = `${begin}\n${header}\n\n${md}\n![push latency](results/push-latency.png) (written by the run, not committed)\n${end}`
+    fs.writeFileSync(readme, text.slice(0, i) + block + text.slice(j + end.length))
+    console.error('bench/README.md: latest figures updated')
+  }
+}

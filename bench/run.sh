@@ -1,0 +1,347 @@
+#!/bin/bash
+# `make bench`: the gateway and the extension side by side with the reference
+# JavaScript proxy and the machine's own limits, in one run (issue 4).
+# Prints one Markdown table (every figure with its same-run baseline and the
+# ratio); writes JSON, the table and a PNG of the push-latency distributions to
+# bench/results/. bench/README.md explains each benchmark and the knobs:
+#
+#   BENCH_QUICK=1            everything, short (about 2-3 minutes)
+#   BENCH_ONLY="push proxy"  a subset: ceiling sql push fanout hold pull proxy (or 0-6)
+#   BENCH_SECONDS            measured seconds per push point and round (quick 1.5, full 5)
+#   BENCH_WARMUP             unmeasured seconds before each push point (quick 0.5, full 1)
+#   BENCH_ROUNDS             rounds per push point, sides in alternating order; the best round
+#                            of each side is reported (quick 1, full 2)
+#   BENCH_CONCURRENCY        "1 16 64"      BENCH_BATCHES  "1 50"
+#   BENCH_SQL_SECONDS        per pgbench point of bench/sql (quick 1, full 8)
+#   BENCH_FANOUT_READERS     "100 1000"     BENCH_FANOUT_SECONDS (quick 3, full 15)
+#   BENCH_FANOUT_INTERVAL_MS between the writer's pushes (250)
+#   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
+#   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
+#   BENCH_PROXY_SECONDS      per proxy case (quick 2, full 10)
+#   BENCH_PROFILE=1          afterwards, perf + pg_stat_activity profiles into the results
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+BENCH="$ROOT/bench"
+
+QUICK="${BENCH_QUICK:-0}"
+q() { if [ "$QUICK" = 1 ]; then echo "$1"; else echo "$2"; fi; }
+SECS="${BENCH_SECONDS:-$(q 1.5 5)}"
+ROUNDS="${BENCH_ROUNDS:-$(q 1 2)}"
+WARMUP="${BENCH_WARMUP:-$(q 0.5 1)}"
+CONCURRENCY="${BENCH_CONCURRENCY:-1 16 64}"
+BATCHES="${BENCH_BATCHES:-1 50}"
+SQL_SECONDS="${BENCH_SQL_SECONDS:-$(q 1 8)}"
+FANOUT_READERS="${BENCH_FANOUT_READERS:-100 1000}"
+FANOUT_SECONDS="${BENCH_FANOUT_SECONDS:-$(q 3 15)}"
+FANOUT_INTERVAL_MS="${BENCH_FANOUT_INTERVAL_MS:-250}"
+HOLD_CONNS="${BENCH_HOLD_CONNS:-10000}"
+HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
+[ "${HOLD_SECONDS%.*}" -gt 25 ] 2>/dev/null && HOLD_SECONDS=25  # inside the longest long-poll timeout (40 s)
+PULL_EVENTS="${BENCH_PULL_EVENTS:-$(q 200000 1000000)}"
+PROXY_SECONDS="${BENCH_PROXY_SECONDS:-$(q 2 10)}"
+CEILING_SECONDS="$(q 1 3)"
+ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy}"
+TOKEN="bench-token"
+
+want() {  # want NAME NUMBER: is this benchmark selected?
+  local w
+  for w in $ONLY; do [ "$w" = "$1" ] || [ "$w" = "$2" ] && return 0; done
+  return 1
+}
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---- what the run needs ------------------------------------------------------
+sh test/install-deps.sh >&2 || exit 1
+if ! command -v gnuplot >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    log "installing gnuplot-nox"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >&2
+  else
+    log "gnuplot is missing (apt-get install gnuplot-nox): no chart"
+  fi
+fi
+log "building the extension, the gateway and the load generator"
+make -s >&2 || die "make failed"
+if [ "$(id -u)" = 0 ]; then make -s install >/dev/null || die "make install failed"; fi
+make -s -C bench/loadgen >&2 || die "building bench/loadgen failed"
+if [ ! -d bench/reference/node_modules ] || [ bench/reference/package-lock.json -nt bench/reference/node_modules/.package-lock.json ]; then
+  (cd bench/reference && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci in bench/reference failed"
+fi
+LOADGEN="$BENCH/loadgen/loadgen"
+
+# Held polls are open sockets on both sides.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE="$(ulimit -n)"
+if [ "$NOFILE" != unlimited ] && [ "$HOLD_CONNS" -gt $((NOFILE - 200)) ]; then
+  log "ulimit -n is $NOFILE: holding $((NOFILE - 200)) polls instead of $HOLD_CONNS"
+  HOLD_CONNS=$((NOFILE - 200))
+fi
+
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+RESULTS="$BENCH/results"
+RUN="$RESULTS/$STAMP"
+mkdir -p "$RUN"
+source test/lib/cluster.sh
+source test/lib/ports.sh
+
+TMP="$(mktemp -d /tmp/livestore-bench.XXXXXX)"
+chmod 755 "$TMP"
+# One gateway binary for the whole run, even if the work tree is rebuilt meanwhile.
+cp "$ROOT/gateway/livestore-gateway" "$TMP/livestore-gateway" || die "no gateway binary"
+GATEWAY="$TMP/livestore-gateway"
+PIDS=()
+CLUSTER=""
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  PIDS=()
+  [ -n "$CLUSTER" ] && cluster_stop "$CLUSTER"
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The run's context, for the results.
+{
+  echo "{\"stamp\":\"$STAMP\",\"date\":\"$(date -u '+%Y-%m-%d %H:%M UTC')\",\"quick\":$([ "$QUICK" = 1 ] && echo true || echo false),"
+  echo "\"cpus\":$(nproc),\"cpu_model\":\"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)\","
+  echo "\"mem_gb\":$(awk '/MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo),\"kernel\":\"$(uname -r)\","
+  echo "\"postgres\":\"$(pg_config --version)\",\"node\":\"$(node --version)\",\"git\":\"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo '+dirty')\","
+  echo "\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"seconds\":$SECS,\"warmup\":$WARMUP,"
+  echo "\"concurrency\":\"$CONCURRENCY\",\"batches\":\"$BATCHES\",\"fanout_interval_ms\":$FANOUT_INTERVAL_MS,\"nofile\":\"$NOFILE\"}"
+} >"$RUN/context.json"
+
+# ---- processes ---------------------------------------------------------------
+wait_http() {  # wait_http URL: up to 15 s for any answer to HEAD
+  for _ in $(seq 150); do
+    curl -s -o /dev/null -I --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Flags that later gateway versions may have: switch every limit off (a
+# benchmark measures throughput, not the rate limiter) when the flag exists.
+GW_HELP="$("$GATEWAY" --help 2>&1)"
+GW_EXTRA=()
+for f in push-rate-per-store push-rate-per-ip pull-rate-per-ip drain-seconds; do
+  grep -q -- "--$f " <<<"$GW_HELP" && GW_EXTRA+=("--$f" 0)  # drain-seconds: stop at once between points
+done
+
+# start_gateway NAME ARGS...: sets GW_PORT and GW_PID; log in $RUN/NAME.log.
+start_gateway() {
+  local name="$1"; shift
+  GW_PORT="$(free_port $((21000 + RANDOM % 20000)))"
+  "$GATEWAY" --listen "127.0.0.1:$GW_PORT" --database-url "$DB" --quiet --auth-token "$TOKEN" "${GW_EXTRA[@]}" "$@" \
+    >"$RUN/$name.log" 2>&1 &
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+  wait_http "http://127.0.0.1:$GW_PORT/api/electric" || die "gateway $name did not start (see $RUN/$name.log)"
+}
+stop_pid() {
+  local p="$1" keep=() x
+  kill -TERM "$p" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null
+  wait "$p" 2>/dev/null
+  for x in "${PIDS[@]}"; do [ "$x" != "$p" ] && keep+=("$x"); done
+  PIDS=("${keep[@]}")
+}
+
+lg() {  # lg OUTFILE MODE ARGS...: one loadgen run, its JSON into OUTFILE
+  local out="$1"; shift
+  "$LOADGEN" "$@" >"$out" 2>>"$RUN/loadgen.log" || log "loadgen $1 failed (see $RUN/loadgen.log)"
+  [ -s "$out" ] || echo '{"error":"no output"}' >"$out"
+}
+psql_q() { psql -X -q -At -v ON_ERROR_STOP=1 "$DB" "$@"; }
+
+# ---- 0: the load generator's own ceiling -------------------------------------
+if want ceiling 0; then
+  log "0 load generator ceiling (trivial responder in a child process)"
+  for c in $CONCURRENCY; do
+    for b in $BATCHES; do
+      "$LOADGEN" ceiling --concurrency "$c" --batch "$b" --seconds "$CEILING_SECONDS" --warmup 0.3 \
+        >"$RUN/ceiling_c${c}_b${b}.jsonl" 2>>"$RUN/loadgen.log" || log "ceiling c=$c b=$b failed"
+    done
+  done
+fi
+
+# ---- 1: SQL append (bench/sql, its own cluster) --------------------------------
+if want sql 1; then
+  if [ -x bench/sql/run.sh ] || [ -f bench/sql/run.sh ]; then
+    log "1 SQL append: bench/sql/run.sh (pgbench, $SQL_SECONDS s per point)"
+    # Once more after a failure: it keeps its cluster in a fixed folder, so a
+    # concurrent run of it elsewhere in this work tree can stop ours.
+    BENCH_SECONDS="$SQL_SECONDS" bash bench/sql/run.sh >"$RUN/sql.md" 2>>"$RUN/sql.log" ||
+      { sleep 5; BENCH_SECONDS="$SQL_SECONDS" bash bench/sql/run.sh >"$RUN/sql.md" 2>>"$RUN/sql.log"; } ||
+      log "bench/sql/run.sh failed (see $RUN/sql.log)"
+  else
+    log "1 SQL append: bench/sql/run.sh is not there, skipped"
+  fi
+fi
+
+# ---- the cluster, the main gateway and the reference proxy -----------------------
+NEED_DB=0
+for w in push fanout hold pull proxy 2 3 4 5 6; do want "$w" "$w" && NEED_DB=1; done
+if [ "$NEED_DB" = 1 ]; then
+  PGPORT="$(free_port $((41000 + RANDOM % 10000)))"
+  CLUSTER="$TMP/pg"
+  # fsync and synchronous_commit on (the defaults); checkpoints spaced out so
+  # that they fall outside the measured windows as far as possible.
+  cluster_start "$CLUSTER" "$PGPORT" max_connections=300 max_wal_size=4GB checkpoint_timeout=30min \
+    shared_buffers=256MB >&2 || die "cannot start Postgres"
+  DB="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
+  psql_q -c "CREATE EXTENSION livestore" || die "CREATE EXTENSION livestore failed"
+  psql_q -c "SHOW fsync" | grep -q on || die "fsync is not on"
+
+  start_gateway gateway --shape-api
+  MAIN_PORT="$GW_PORT" MAIN_PID="$GW_PID"
+  MAIN="http://127.0.0.1:$MAIN_PORT/api/electric"
+  REF_PORT="$(free_port $((21000 + RANDOM % 20000)))"
+  (cd bench/reference && DATABASE_URL="$DB" ELECTRIC_URL="http://127.0.0.1:$MAIN_PORT" LISTEN="127.0.0.1:$REF_PORT" \
+    AUTH_TOKEN="$TOKEN" exec node server.mjs) >"$RUN/reference.log" 2>&1 &
+  REF_PID=$!
+  PIDS+=("$REF_PID")
+  REF="http://127.0.0.1:$REF_PORT/api/electric"
+  wait_http "$REF" || die "the reference proxy did not start (see $RUN/reference.log)"
+  echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$RUN/loadavg_after_setup.txt"
+fi
+
+# ---- 2: HTTP push ----
+# For every point the four sides run back to back on fresh stores: the
+# database-only ceiling (the same rows as one prepared multi-row INSERT over
+# libpq), livestore.append over libpq, the gateway, the reference proxy; in
+# BENCH_ROUNDS rounds, the order reversed every other round.
+push_side() {  # push_side SIDE C B ROUND
+  local side="$1" c="$2" b="$3" r="$4" tag="c${2}_b${3}_r${4}"
+  local common=(--concurrency "$c" --batch "$b" --seconds "$SECS" --warmup "$WARMUP" --samples "$RUN/cdf_${side}_$tag.dat")
+  case "$side" in
+    db) lg "$RUN/push_db_$tag.json" dbpush --db "$DB" --sql insert "${common[@]}" --store-prefix "ins_$tag" --label "db INSERT" ;;
+    append) lg "$RUN/push_append_$tag.json" dbpush --db "$DB" --sql append "${common[@]}" --store-prefix "app_$tag" --label "db append" ;;
+    gateway) lg "$RUN/push_gateway_$tag.json" push --url "$MAIN" --token "$TOKEN" "${common[@]}" --store-prefix "gw_$tag" --label gateway ;;
+    reference) lg "$RUN/push_reference_$tag.json" push --url "$REF" --token "$TOKEN" "${common[@]}" --store-prefix "ref_$tag" --label reference ;;
+  esac
+}
+if want push 2; then
+  for b in $BATCHES; do
+    for c in $CONCURRENCY; do
+      log "2 push batch $b, concurrency $c ($ROUNDS round(s))"
+      for r in $(seq "$ROUNDS"); do
+        if [ $((r % 2)) = 1 ]; then order="db append gateway reference"; else order="reference gateway append db"; fi
+        for side in $order; do push_side "$side" "$c" "$b" "$r"; done
+      done
+    done
+  done
+  # Diagnosis at one point (batch 1, the middle concurrency): livestore.append
+  # with its NOTIFY inside (the extension's default, livestore.notify = on)
+  # against append as the gateway runs it (notify off, then announce) and the
+  # bare INSERT, back to back.
+  set -- $CONCURRENCY
+  DIAG_C="${2:-$1}"
+  log "2 push diagnosis: NOTIFY inside the append, batch 1, concurrency $DIAG_C"
+  diag=(--concurrency "$DIAG_C" --batch 1 --seconds "$SECS" --warmup "$WARMUP")
+  lg "$RUN/diag_append_notify.json" dbpush --db "$DB" --sql append-notify "${diag[@]}" --store-prefix diag_an \
+    --label "append, NOTIFY inside"
+  lg "$RUN/diag_append.json" dbpush --db "$DB" --sql append "${diag[@]}" --store-prefix diag_ap \
+    --label "append, notify off + announce"
+  lg "$RUN/diag_insert.json" dbpush --db "$DB" --sql insert "${diag[@]}" --store-prefix diag_ins --label "INSERT"
+  # The gateway's HEAD, the same trivial request the ceiling used.
+  if want ceiling 0; then
+    for c in $CONCURRENCY; do
+      lg "$RUN/head_gateway_c${c}.json" get --url "$MAIN" --method HEAD --concurrency "$c" \
+        --seconds "$CEILING_SECONDS" --warmup 0.3 --label "gateway HEAD"
+    done
+  fi
+fi
+
+# ---- 6: proxy overhead --------------------------------------------------------
+# A gateway in proxy mode in front of the main gateway's /v1/shape, against the
+# main gateway's built-in pull; the reference proxy in front of the same
+# /v1/shape for comparison. Requests interleaved, one at a time.
+if want proxy 6; then
+  log "6 proxy overhead"
+  start_gateway proxy --electric-url "http://127.0.0.1:$MAIN_PORT"
+  PROXY_PID="$GW_PID"
+  PROXY="http://127.0.0.1:$GW_PORT/api/electric"
+  "$LOADGEN" push --url "$MAIN" --token "$TOKEN" --concurrency 1 --batch 50 --seconds 0.3 --warmup 0 \
+    --store-prefix proxy >/dev/null 2>>"$RUN/loadgen.log"
+  for kase in empty page; do
+    lg "$RUN/proxy_$kase.json" compare --targets "direct=$MAIN,proxy=$PROXY,reference=$REF" --store proxy_0 \
+      --token "$TOKEN" --case "$kase" --page-size 50 --seconds "$PROXY_SECONDS" --warmup 0.5 --label "$kase"
+  done
+  stop_pid "$PROXY_PID"
+fi
+
+# ---- 3: live fan-out ------------------------------------------------------------
+# A fresh gateway per point (closed readers' polls would linger until their
+# timeout); the baseline is one reader, same writer, same run.
+if want fanout 3; then
+  for r in 1 $FANOUT_READERS; do
+    log "3 fan-out: $r readers"
+    start_gateway "fanout_$r"
+    lg "$RUN/fanout_$r.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" --readers "$r" \
+      --store "fanout_$r" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" --pid "$GW_PID" \
+      --label "$r readers" --samples "$RUN/cdf_fanout_$r.dat"
+    stop_pid "$GW_PID"
+  done
+fi
+
+# ---- 4: held connections ----------------------------------------------------------
+if want hold 4; then
+  log "4 held long polls: $HOLD_CONNS"
+  start_gateway hold --long-poll-timeout 40 --idle-timeout 600
+  lg "$RUN/hold.json" hold --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" --conns "$HOLD_CONNS" \
+    --store hold --hold-seconds "$HOLD_SECONDS" --pid "$GW_PID" --label "$HOLD_CONNS held"
+  stop_pid "$GW_PID"
+fi
+
+# ---- 5: initial pull ----------------------------------------------------------
+# A store made the way the reference server leaves one (a plain v6 table),
+# then adopted by create_store; a tenth-size store shows whether the
+# gateway's memory grows with the log.
+make_store() {  # make_store STORE EVENTS
+  psql_q <<EOF
+CREATE TABLE "eventlog_6_$1" ("seqNum" INTEGER PRIMARY KEY, "parentSeqNum" INTEGER, "name" TEXT NOT NULL,
+  "args" JSONB NOT NULL, "clientId" TEXT NOT NULL, "sessionId" TEXT NOT NULL);
+INSERT INTO "eventlog_6_$1" SELECT g, g - 1, 'v1.TodoCreated',
+  jsonb_build_object('id', '$1-' || g, 'text', 'benchmark todo number ' || g, 'completed', false),
+  'bench-client-0', 'bench-client-0-s1' FROM generate_series(1, $2) g;
+SELECT livestore.create_store('$1');
+VACUUM ANALYZE "eventlog_6_$1";
+EOF
+}
+if want pull 5; then
+  SMALL=$((PULL_EVENTS / 10))
+  log "5 initial pull: building stores of $PULL_EVENTS and $SMALL events"
+  make_store pull_big "$PULL_EVENTS" >/dev/null || die "building the pull store failed"
+  make_store pull_small "$SMALL" >/dev/null || die "building the small pull store failed"
+  COPY_SQL='COPY (SELECT "seqNum", "parentSeqNum", "name", "args", "clientId", "sessionId" FROM "eventlog_6_pull_big" ORDER BY "seqNum") TO STDOUT'
+  lg "$RUN/pull_copy_warm.json" copy --db "$DB" --sql "$COPY_SQL"  # both sides read a warm cache
+  start_gateway pull
+  log "5 initial pull: small store, then the big one, then COPY"
+  lg "$RUN/pull_small.json" pull --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" --store pull_small \
+    --expect "$SMALL" --pid "$GW_PID" --label "$SMALL events"
+  lg "$RUN/pull_big.json" pull --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" --store pull_big \
+    --expect "$PULL_EVENTS" --pid "$GW_PID" --label "$PULL_EVENTS events"
+  lg "$RUN/pull_copy.json" copy --db "$DB" --sql "$COPY_SQL" --label "COPY TO STDOUT"
+  stop_pid "$GW_PID"
+fi
+
+# ---- optional profiles -------------------------------------------------------
+if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$NEED_DB" = 1 ]; then
+  bash "$BENCH/profile.sh" "$RUN" "$DB" "$MAIN" "$TOKEN" "$LOADGEN" "$MAIN_PID" "$CLUSTER/data" || log "profiling failed"
+fi
+
+echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$RUN/loadavg_end.txt"
+cleanup
+trap - EXIT
+
+# ---- the report ---------------------------------------------------------------
+node "$BENCH/report.mjs" "$RUN" || die "the report failed"
