@@ -190,25 +190,30 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'LS002',
       MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
   END IF;
-  -- Electric keys rows as "schema"."table"/"pk".
+  -- Electric keys rows as "schema"."table"/"pk". Built by concatenation
+  -- (to_json escapes strings): several times cheaper per row than
+  -- json_build_object, and compact.
   EXECUTE pg_catalog.format($q$
     SELECT pg_catalog.count(*)::integer, pg_catalog.max(p."seqNum"),
-           pg_catalog.string_agg(pg_catalog.json_build_object(
-             'key', $3 OPERATOR(pg_catalog.||) p."seqNum" OPERATOR(pg_catalog.||) '"',
-             'value', pg_catalog.json_build_object(
-                'seqNum', p."seqNum"::text, 'parentSeqNum', p."parentSeqNum"::text,
-                'name', p.name, 'args', p.args::text,
-                'clientId', p."clientId", 'sessionId', p."sessionId"),
-             'headers', pg_catalog.json_build_object(
-                'operation', 'insert', 'relation', pg_catalog.json_build_array($4, $5))
-           )::text, ',' ORDER BY p."seqNum")
+           pg_catalog.string_agg(
+             '{"key":' OPERATOR(pg_catalog.||) pg_catalog.to_json($3 OPERATOR(pg_catalog.||) p."seqNum"
+                 OPERATOR(pg_catalog.||) '"')::text
+             OPERATOR(pg_catalog.||) ',"value":{"seqNum":"' OPERATOR(pg_catalog.||) p."seqNum"
+             OPERATOR(pg_catalog.||) '","parentSeqNum":' OPERATOR(pg_catalog.||)
+                 COALESCE('"' OPERATOR(pg_catalog.||) p."parentSeqNum" OPERATOR(pg_catalog.||) '"', 'null')
+             OPERATOR(pg_catalog.||) ',"name":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p.name)::text
+             OPERATOR(pg_catalog.||) ',"args":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p.args::text)::text
+             OPERATOR(pg_catalog.||) ',"clientId":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p."clientId")::text
+             OPERATOR(pg_catalog.||) ',"sessionId":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p."sessionId")::text
+             OPERATOR(pg_catalog.||) '},"headers":{"operation":"insert","relation":' OPERATOR(pg_catalog.||) $4
+             OPERATOR(pg_catalog.||) '}}', ',' ORDER BY p."seqNum")
       FROM (SELECT e.* FROM %I.%I e WHERE e."seqNum" OPERATOR(pg_catalog.>) $1
              ORDER BY e."seqNum" LIMIT $2) p $q$,
     info.schema_name, info.table_name)
   INTO events, last_seq, body
   USING after, max_events,
         pg_catalog.format('"%s"."%s"/"', info.schema_name, info.table_name),
-        info.schema_name, info.table_name;
+        pg_catalog.json_build_array(info.schema_name, info.table_name)::text;
 END
 $$;
 

@@ -78,7 +78,7 @@ const std::vector<Flag>& Flags() {
        [](Config& c, const std::string& v) {
          c.max_body_bytes = static_cast<size_t>(ToInt("--max-body-bytes", v, 1024, 1 << 30));
        }},
-      {"--threads", "LIVESTORE_THREADS", "HTTP worker threads, each with one database connection (default 16)", true,
+      {"--threads", "LIVESTORE_THREADS", "HTTP worker threads, each with one database connection (default 32)", true,
        [](Config& c, const std::string& v) { c.threads = ToInt("--threads", v, 1, 256); }},
       {"--max-connections", "LIVESTORE_MAX_CONNECTIONS", "open connections, held long polls included (default 20000)",
        true, [](Config& c, const std::string& v) { c.max_connections = ToInt("--max-connections", v, 16, 1000000); }},

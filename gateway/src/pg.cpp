@@ -15,7 +15,6 @@ struct Prepared {
 const Prepared kStatements[] = {
     // $2 is the whole push body; Postgres parses it once, numbers exactly.
     {Stmt::kAppend, "ls_append", "SELECT livestore.append($1, ($2::jsonb) -> 'batch')", 2},
-    {Stmt::kAnnounce, "ls_announce", "SELECT livestore.announce($1)", 1},
     {Stmt::kCreateStore, "ls_create", "SELECT livestore.create_store($1)::text", 1},
     {Stmt::kHead, "ls_head", "SELECT livestore.head($1)", 1},
     {Stmt::kStoreInfo, "ls_info", "SELECT table_name, schema_name, head, handle FROM livestore.store_info($1)", 1},
@@ -53,7 +52,7 @@ bool PgSession::Connect(PgError* err) {
   // livestore.notify = off: a NOTIFY inside the append would serialize every
   // committing append on Postgres's notification lock through its WAL flush
   // (no group commit). The push route wakes its own waiters and announces
-  // the new head in a separate, asynchronously committed statement instead.
+  // the new head from its announcer thread (asynchronous commits) instead.
   PgResult set(PQexec(conn_,
                       "SET application_name = 'livestore-gateway'; SET statement_timeout = '15s'; "
                       "SET livestore.notify = off"));

@@ -42,6 +42,7 @@ Request::~Request() {
 
 Server::Server(Config config)
     : config_(std::move(config)),
+      announcer_(config_.database_url),
       push_store_limit_(config_.push_rate_per_store, std::max(1.0, config_.push_rate_per_store)),
       push_ip_limit_(config_.push_rate_per_ip, std::max(1.0, config_.push_rate_per_ip)),
       pull_ip_limit_(config_.pull_rate_per_ip, std::max(1.0, config_.pull_rate_per_ip)) {
@@ -168,9 +169,11 @@ MHD_Result Server::OnAccess(void* cls, MHD_Connection* c, const char* url, const
       r->path = url;
       r->route = self->Classify(r->method, r->path);
       if (r->route == Route::kPush) {
-        // Refuse an announced oversized body before reading any of it.
+        // An oversized body is read and dropped, so that the client gets
+        // its 413 instead of a reset; only an absurd announced size is
+        // refused before reading (the connection is then closed).
         const char* cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && std::strtoull(cl, nullptr, 10) > self->config_.max_body_bytes)
+        if (cl && std::strtoull(cl, nullptr, 10) > std::max<size_t>(self->config_.max_body_bytes * 16, 64u << 20))
           return self->ReplyError(*r, 413, "body larger than " + std::to_string(self->config_.max_body_bytes) +
                                                " bytes");
       }
@@ -221,6 +224,27 @@ void Server::OnCompleted(void* cls, MHD_Connection*, void** req_cls, MHD_Request
   self->in_flight_--;
 }
 
+// Percent-decoding of the path and query arguments, except %00: a NUL
+// would cut the C string libmicrohttpd hands over (so "/api/electric%00x"
+// would look like the endpoint); it is left encoded instead.
+size_t Server::OnUnescape(void*, MHD_Connection*, char* s) noexcept {
+  auto hex = [](char ch) {
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+  };
+  char* out = s;
+  for (char* in = s; *in;) {
+    int hi, lo;
+    if (in[0] == '%' && in[1] && in[2] && (hi = hex(in[1])) >= 0 && (lo = hex(in[2])) >= 0 && (hi | lo) != 0) {
+      *out++ = static_cast<char>(hi * 16 + lo);
+      in += 3;
+    } else {
+      *out++ = *in++;
+    }
+  }
+  *out = '\0';
+  return static_cast<size_t>(out - s);
+}
+
 void Server::OnLog(void*, const char* fmt, va_list ap) noexcept {
   char line[1024];
   std::vsnprintf(line, sizeof line, fmt, ap);
@@ -252,6 +276,7 @@ bool Server::Start(std::string* error) {
 
   if (upstream_ && !upstream_->Start(error)) return false;
   listener_ = std::thread([this] { ListenLoop(); });
+  announcer_.Start();
 
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                    (v6 ? static_cast<unsigned>(MHD_USE_IPv6) : 0u);
@@ -262,6 +287,7 @@ bool Server::Start(std::string* error) {
       {MHD_OPTION_CONNECTION_TIMEOUT, config_.idle_timeout_s, nullptr},
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT, config_.max_connections_per_ip, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&OnCompleted), this},
+      {MHD_OPTION_UNESCAPE_CALLBACK, reinterpret_cast<intptr_t>(&OnUnescape), this},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(config_.max_header_bytes), nullptr},
   };
   // systemd socket activation: the socket outlives restarts, so clients
@@ -282,6 +308,7 @@ bool Server::Start(std::string* error) {
     *error = "cannot listen on " + config_.listen_host + ":" + port;
     stop_listener_ = true;
     listener_.join();
+    announcer_.Stop();
     if (upstream_) upstream_->Stop();
     return false;
   }
@@ -314,6 +341,7 @@ void Server::Shutdown() {
   daemon_ = nullptr;
   stop_listener_ = true;
   if (listener_.joinable()) listener_.join();
+  announcer_.Stop();
   if (upstream_) upstream_->Stop();
 }
 

@@ -68,8 +68,41 @@ PageCache& Cache() {
   return cache;
 }
 
+// A store's table and handle never change while it exists: remember them
+// (forgotten when a query says the store is gone).
+class StoreCache {
+ public:
+  bool Get(const std::string& store, std::string* table, std::string* handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(store);
+    if (it == map_.end()) return false;
+    *table = it->second.first;
+    *handle = it->second.second;
+    return true;
+  }
+  void Put(const std::string& store, const std::string& table, const std::string& handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.size() > 100000) map_.clear();
+    map_[store] = {table, handle};
+  }
+  void Forget(const std::string& store) {
+    std::lock_guard<std::mutex> lock(mu_);
+    map_.erase(store);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<std::string, std::string>> map_;
+};
+
+StoreCache& Stores() {
+  static StoreCache cache;
+  return cache;
+}
+
 // Finds the store's table and handle, creating the store on first sight.
 bool Resolve(Server& s, PullState& p, PgError* err) {
+  if (Stores().Get(p.store_id, &p.table, &p.handle)) return p.resolved = true;
   const std::vector<const char*> id = {p.store_id.c_str()};
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto res = s.db().Exec(Stmt::kStoreInfo, id, err);
@@ -78,6 +111,7 @@ bool Resolve(Server& s, PullState& p, PgError* err) {
       p.table = PQgetvalue(res->get(), 0, 0);
       p.handle = PQgetvalue(res->get(), 0, 3);
       p.resolved = true;
+      Stores().Put(p.store_id, p.table, p.handle);
       return true;
     }
     if (!s.db().Exec(Stmt::kCreateStore, id, err)) return false;
@@ -100,7 +134,9 @@ bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
     page->last_seq = std::atoi(PQgetvalue(res->get(), 0, 1));
     page->items.assign(PQgetvalue(res->get(), 0, 2), PQgetlength(res->get(), 0, 2));
   }
-  Cache().Put(key, seq, std::make_shared<const Page>(*page));
+  // Only pages at the head are what many polls ask for at once; full
+  // catch-up pages would just hold memory.
+  if (page->events < s.config().page_events) Cache().Put(key, seq, std::make_shared<const Page>(*page));
   return true;
 }
 
@@ -201,7 +237,10 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     if (!ok) {
       s.metrics().DatabaseError();
       LogError("pull of store %s: %s %s", p.store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
-      if (err.sqlstate == "LS002") p.resolved = false;  // dropped meanwhile: recreate on retry
+      if (err.sqlstate == "LS002") {  // dropped meanwhile: recreate on retry
+        p.resolved = false;
+        Stores().Forget(p.store_id);
+      }
       if (p.waiter.expired || s.closing()) return Answer(s, r, Page{}, true);
       if (p.waiter.table.empty()) p.waiter.table = p.table.empty() ? "\x01unresolved" : p.table;
       // Woken by the deadline, or by the LISTEN thread once Postgres is back.

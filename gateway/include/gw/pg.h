@@ -23,7 +23,7 @@ struct PgError {
   bool connection_lost() const;
 };
 
-enum class Stmt { kAppend, kAnnounce, kCreateStore, kHead, kStoreInfo, kStoreForTable, kShapePage, kPing };
+enum class Stmt { kAppend, kCreateStore, kHead, kStoreInfo, kStoreForTable, kShapePage, kPing };
 
 class PgSession {
  public:

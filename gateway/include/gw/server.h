@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "gw/announcer.h"
 #include "gw/config.h"
 #include "gw/metrics.h"
 #include "gw/pg.h"
@@ -56,6 +57,7 @@ class Server {
   const Config& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
   Waiters& waiters() { return waiters_; }
+  Announcer& announcer() { return announcer_; }
   Upstream* upstream() { return upstream_.get(); }
   PgSession& db() { return PgSession::ForThread(config_.database_url); }
   bool closing() const { return closing_.load(); }
@@ -79,6 +81,7 @@ class Server {
   static void OnCompleted(void* cls, MHD_Connection* c, void** req_cls,
                           MHD_RequestTerminationCode toe) noexcept;
   static void OnLog(void* cls, const char* fmt, va_list ap) noexcept;
+  static size_t OnUnescape(void* cls, MHD_Connection* c, char* s) noexcept;
   MHD_Result Dispatch(Request& r);
   Route Classify(const std::string& method, const std::string& path) const;
   void AddCors(Request& r, MHD_Response* resp) const;
@@ -87,6 +90,7 @@ class Server {
   Config config_;
   Metrics metrics_;
   Waiters waiters_;
+  Announcer announcer_;
   std::unique_ptr<Upstream> upstream_;
   RateLimiter push_store_limit_, push_ip_limit_, pull_ip_limit_;
   MHD_Daemon* daemon_ = nullptr;

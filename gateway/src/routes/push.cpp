@@ -39,12 +39,11 @@ std::string ErrorJson(const std::string& message, const std::string& code, long 
 }
 
 // Wakes the live pulls of the store: this gateway's at once, other
-// gateways' through livestore.announce (its NOTIFY commits asynchronously).
+// gateways' through the announcer (after the reply, coalesced).
 void Announce(Server& s, const std::string& store_id, int32_t head) {
-  s.waiters().Notify(ls::TableName(store_id), head);
-  PgError err;
-  if (!s.db().Exec(Stmt::kAnnounce, {store_id.c_str()}, &err))
-    LogError("announce %s: %s %s", store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
+  const std::string table = ls::TableName(store_id);
+  s.waiters().Notify(table, head);
+  s.announcer().Announce(store_id, table, head);
 }
 
 // Class 22 (bad data) and 54 (limits, e.g. nesting beyond Postgres's stack).
@@ -78,7 +77,10 @@ MHD_Result HandlePush(Server& s, Request& r) {
   if (wait > 0)
     return s.Reply(r, 429, ErrorJson("too many pushes", ""), {{"Retry-After", std::to_string(static_cast<int>(wait) + 1)}});
 
-  const std::vector<const char*> params = {push.store_id.c_str(), r.body.c_str()};
+  // A UTF-8 byte order mark is ignored, as the check above ignored it.
+  const char* body = r.body.c_str();
+  if (r.body.compare(0, 3, "\xEF\xBB\xBF") == 0) body += 3;
+  const std::vector<const char*> params = {push.store_id.c_str(), body};
   PgError err;
   bool created = false, retried = false;
   for (;;) {
