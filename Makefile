@@ -26,7 +26,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 -include $(OBJS:.o=.d)
 
-.PHONY: deps gateway install-gateway test test-extension run bench
+.PHONY: deps gateway install-gateway test test-extension run bench soak
 ifneq ($(wildcard gateway/Makefile),)
 all: gateway
 install: install-gateway
@@ -50,6 +50,10 @@ run:
 
 bench:
 	@bash bench/run.sh
+
+# Not in CI: SOAK_MINUTES (default 10) of mixed load, RSS over time, exact audit.
+soak:
+	@bash test/soak/run.sh
 
 .PHONY: clean-run
 clean-run:

@@ -27,6 +27,7 @@ suite "gateway fuzz smoke (libFuzzer)" make -s -C gateway fuzz-smoke
 suite "extension (pg_regress, isolation, append race)" bash test/extension/run.sh
 suite "gateway over HTTP" node --test --test-concurrency=1 test/gateway/
 suite "end to end (real LiveStore client)" node --test --test-concurrency=1 test/e2e/
+suite "fault injection (kill -9, Postgres restarts, terminated backends, Electric faults)" node --test --test-concurrency=1 test/faults/
 suite "browser (TodoMVC example, headless chromium)" node --test --test-concurrency=1 test/browser/
 
 echo

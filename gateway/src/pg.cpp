@@ -74,6 +74,17 @@ bool PgSession::Connect(PgError* err) {
 }
 
 std::optional<PgResult> PgSession::Exec(Stmt stmt, const std::vector<const char*>& params, PgError* err) {
+  // A connection that died while idle (Postgres restarted, backend
+  // terminated) shows only when used: reads try once more on a new one.
+  // Appends are retried by the push route, where a re-send is idempotent.
+  for (int attempt = 0;; ++attempt) {
+    const bool had_connection = conn_ != nullptr;
+    auto result = ExecOnce(stmt, params, err);
+    if (result || stmt == Stmt::kAppend || attempt > 0 || !had_connection || !err->connection_lost()) return result;
+  }
+}
+
+std::optional<PgResult> PgSession::ExecOnce(Stmt stmt, const std::vector<const char*>& params, PgError* err) {
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     if (!Connect(err)) return std::nullopt;
   }

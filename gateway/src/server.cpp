@@ -353,7 +353,10 @@ void Server::ListenLoop() {
   while (!stop_listener_) {
     PGconn* conn = PQconnectdb(config_.database_url.c_str());
     PgResult listen;
-    if (PQstatus(conn) == CONNECTION_OK) listen.reset(PQexec(conn, "LISTEN livestore_events"));
+    if (PQstatus(conn) == CONNECTION_OK) {
+      PgResult named(PQexec(conn, "SET application_name = 'livestore-gateway'"));
+      listen.reset(PQexec(conn, "LISTEN livestore_events"));
+    }
     if (!listen || PQresultStatus(listen.get()) != PGRES_COMMAND_OK) {
       PQfinish(conn);
       for (int waited = 0; waited < backoff_ms && !stop_listener_; waited += 50) {

@@ -78,6 +78,13 @@ size_t Upstream::OnHeader(char* data, size_t size, size_t n, void* cls) {
     size_t sp = line.find(' ');
     t->status = sp == std::string::npos ? 0 : std::strtol(line.c_str() + sp + 1, nullptr, 10);
   } else if (line.empty()) {
+    if (t->status == 502 || t->status == 503 || t->status == 504) {
+      // Electric (or what is in front of it) is unavailable for now: like an
+      // unreachable Electric, retried while the poll may wait, never passed
+      // on (a 5xx pull ends the stock client's sync for its session).
+      t->unavailable = true;
+      return 0;  // abort this transfer
+    }
     if (t->status >= 200) {
       t->headers_done = true;
       t->ResumeLocked();
@@ -138,8 +145,9 @@ void Upstream::Finish(CURL* easy, CURLcode result) {
     server_->metrics().UpstreamError();
     LogError("upstream %s: %s", t->url.c_str(), curl_easy_strerror(result));
     // Electric unreachable: try again while the client's poll may still wait.
-    if (Transient(result) && !closing_ && Clock::now() + kRetryDelay < t->retry_until) {
+    if ((Transient(result) || t->unavailable) && !closing_ && Clock::now() + kRetryDelay < t->retry_until) {
       t->status = 0;
+      t->unavailable = false;
       t->headers.clear();
       std::lock_guard<std::mutex> qlock(mu_);
       retries_.emplace_back(Clock::now() + kRetryDelay, t);

@@ -35,6 +35,7 @@ class PgSession {
 
  private:
   explicit PgSession(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  std::optional<PgResult> ExecOnce(Stmt stmt, const std::vector<const char*>& params, PgError* err);
   bool Connect(PgError* err);
   void Drop();
   std::string conninfo_;

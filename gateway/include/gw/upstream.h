@@ -32,6 +32,7 @@ struct ProxyTransfer {
   long status = 0;
   Headers headers;
   bool headers_done = false;
+  bool unavailable = false;      // upstream answered 502/503/504: retry
   std::string buffer;
   size_t read_pos = 0;
   bool done = false;
