@@ -54,10 +54,10 @@ write_script() {
 }
 
 # One pgbench run; prints events/s. Fails on any error or aborted client.
-run_point() {  # SCRIPT SIZE CLIENTS
+run_point() {  # SCRIPT SIZE CLIENTS [PGOPTIONS]
   local out tps
   sql -c CHECKPOINT
-  out=$(pgbench -n -M simple -c "$3" -j "$3" -T "$SECS" -f "$1" "${CONN[@]}" postgres 2>&1) ||
+  out=$(PGOPTIONS="${4:-}" pgbench -n -M simple -c "$3" -j "$3" -T "$SECS" -f "$1" "${CONN[@]}" postgres 2>&1) ||
     { echo "$out" >&2; return 1; }
   grep -q '^number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; return 1; }
   tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out")
@@ -83,13 +83,16 @@ END $$;
 EOF
 }
 
-table="| batch | clients | append events/s | INSERT events/s | INSERT+NOTIFY events/s | append/INSERT |
-|---:|---:|---:|---:|---:|---:|"
+# "append, notify off" is how the gateway appends (livestore.notify = off,
+# wake-ups sent separately): the fair comparison with the bare INSERT.
+table="| batch | clients | append events/s | append, notify off | INSERT events/s | INSERT+NOTIFY events/s | append/INSERT | append (notify off)/INSERT |
+|---:|---:|---:|---:|---:|---:|---:|---:|"
 for c in $CLIENTS; do
   for b in $SIZES; do
     point="b${b}_c${c}_"
     for i in $(seq 0 $((c - 1))); do
       sql -c "SELECT livestore.create_store('app_$point$i')" >/dev/null
+      sql -c "SELECT livestore.create_store('aof_$point$i')" >/dev/null
       for side in ins ntf; do
         sql -c "CREATE TABLE eventlog_6_${side}_$point$i (\"seqNum\" INTEGER PRIMARY KEY, \"parentSeqNum\" INTEGER,
           \"name\" TEXT NOT NULL, \"args\" JSONB NOT NULL, \"clientId\" TEXT NOT NULL, \"sessionId\" TEXT NOT NULL)"
@@ -97,22 +100,25 @@ for c in $CLIENTS; do
     done
     write_script "$b" "SELECT livestore.head('app_$point:client_id') AS h" append_event \
       "SELECT livestore.append('app_$point:client_id', '[" "]')" >"$DIR/scripts/app_$point.sql"
+    sed "s/app_$point/aof_$point/g" "$DIR/scripts/app_$point.sql" >"$DIR/scripts/aof_$point.sql"
     for side in ins ntf; do  # "\;" sends both statements as one implicit transaction
       notify=""; [ $side = ntf ] && notify="\\; SELECT pg_notify('livestore_events', 'bench')"
       write_script "$b" "SELECT coalesce(max(\"seqNum\"), 0) AS h FROM eventlog_6_${side}_$point:client_id" insert_row \
         "INSERT INTO eventlog_6_${side}_$point:client_id (\"seqNum\", \"parentSeqNum\", name, args, \"clientId\", \"sessionId\") VALUES " \
         "$notify" >"$DIR/scripts/${side}_$point.sql"
     done
-    declare -A runs=([app]="" [ins]="" [ntf]="")
+    declare -A runs=([app]="" [aof]="" [ins]="" [ntf]="")
     for _ in $(seq "$ROUNDS"); do
-      for side in ins ntf app; do
-        v=$(run_point "$DIR/scripts/${side}_$point.sql" "$b" "$c"); runs[$side]+="$v"$'\n'
+      for side in ins ntf app aof; do
+        opts=""; [ $side = aof ] && opts="-c livestore.notify=off"
+        v=$(run_point "$DIR/scripts/${side}_$point.sql" "$b" "$c" "$opts"); runs[$side]+="$v"$'\n'
       done
     done
-    for side in ins ntf app; do declare "$side=$(median <<<"${runs[$side]%$'\n'}")"; done
+    for side in ins ntf app aof; do declare "$side=$(median <<<"${runs[$side]%$'\n'}")"; done
     ratio=$(awk -v a="$app" -v i="$ins" 'BEGIN { printf "%.2f", a / i }')
-    echo "batch $b, $c clients: append $app, INSERT $ins, INSERT+NOTIFY $ntf events/s" >&2
-    table+=$'\n'"| $b | $c | $app | $ins | $ntf | $ratio |"
+    ratio_off=$(awk -v a="$aof" -v i="$ins" 'BEGIN { printf "%.2f", a / i }')
+    echo "batch $b, $c clients: append $app, append notify off $aof, INSERT $ins, INSERT+NOTIFY $ntf events/s" >&2
+    table+=$'\n'"| $b | $c | $app | $aof | $ins | $ntf | $ratio | $ratio_off |"
   done
 done
 check_logs

@@ -56,7 +56,10 @@ void MarkPlansStale(Datum, Oid relid) {
 }
 
 SPIPlanPtr Prepare(const char* sql, int nargs, Oid* types) {
-  SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+  // Always the generic plan: a custom plan per call would plan the append's
+  // UPDATE + INSERT anew every time (the plan cache keeps choosing custom
+  // plans when their estimated cost is no worse).
+  SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
   if (plan == nullptr)
     elog(ERROR, "livestore: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
   if (SPI_keepplan(plan) != 0) elog(ERROR, "livestore: SPI_keepplan failed");
