@@ -41,7 +41,7 @@ HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
 PULL_EVENTS="${BENCH_PULL_EVENTS:-$(q 200000 1000000)}"
 PROXY_SECONDS="${BENCH_PROXY_SECONDS:-$(q 2 10)}"
 CEILING_SECONDS="$(q 1 3)"
-ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy}"
+ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy browser}"
 TOKEN="bench-token"
 
 want() {  # want NAME NUMBER: is this benchmark selected?
@@ -332,6 +332,20 @@ if want pull 5; then
     --expect "$PULL_EVENTS" --pid "$GW_PID" --label "$PULL_EVENTS events"
   lg "$RUN/pull_copy.json" copy --db "$DB" --sql "$COPY_SQL" --label "COPY TO STDOUT"
   stop_pid "$GW_PID"
+fi
+
+# ---- 7: browser hops ------------------------------------------------------------
+# The TodoMVC example in two headless Chromium contexts (test/browser, its own
+# Postgres and gateway): time from an action in one browser to the change
+# rendered in the other, cross-origin through the gateway.
+if want browser 7; then
+  log "7 browser per-hop latency (TodoMVC, headless chromium)"
+  if sh test/browser/setup.sh >>"$RUN/browser.log" 2>&1; then
+    BROWSER_HOPS_OUT="$RUN/browser_hops.json" node --test --test-concurrency=1 test/browser/ >>"$RUN/browser.log" 2>&1 ||
+      log "the browser test failed (see $RUN/browser.log)"
+  else
+    log "browser setup failed (see $RUN/browser.log)"
+  fi
 fi
 
 # ---- optional profiles -------------------------------------------------------
