@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 sh test/install-deps.sh || exit 1
+source test/lib/cluster.sh
+let_postgres_reach "$ROOT"  # pg_regress reads sql/ and expected/ as postgres
 
 passed=0 failed=0 failures=""
 suite() {  # suite NAME COMMAND...

@@ -8,14 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-sh test/install-deps.sh
-make -s
-make -s install >/dev/null
+source test/lib/embedded.sh
+embedded_build
 sh test/browser/setup.sh --app-only
 echo "building examples/todomvc"
 (cd examples/todomvc && npx vite build --logLevel warn)
-source test/lib/cluster.sh
-source test/lib/ports.sh
 
 DIR="$ROOT/.run/demo"
 rm -rf "$DIR"
@@ -32,11 +29,8 @@ stop() {
 }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-cluster_start "$DIR" "$PGPORT"
-DB="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
-psql -q "$DB" -c "CREATE EXTENSION IF NOT EXISTS livestore" >/dev/null
+embedded_database "$DIR" "$PGPORT"
 
 GW_PORT="$(free_port "${GATEWAY_PORT:-8787}")"
 ENDPOINT="http://127.0.0.1:$GW_PORT/api/electric"
@@ -45,20 +39,12 @@ ENDPOINT="http://127.0.0.1:$GW_PORT/api/electric"
 GW_PID=$!
 # The gateway must answer before any page loads: a page whose first ping
 # fails never syncs (see examples/todomvc/README.md).
-for _ in $(seq 100); do
-  listening "$GW_PORT" && break
-  kill -0 "$GW_PID" 2>/dev/null || { cat "$DIR/gateway.log"; exit 1; }
-  sleep 0.1
-done
+wait_listening "$GW_PORT" "$GW_PID" "$DIR/gateway.log"
 
 APP_PORT="$(free_port "${APP_PORT:-5173}")"
 node examples/todomvc/serve.mjs --port "$APP_PORT" --gateway "$ENDPOINT" >"$DIR/app.log" 2>&1 &
 APP_PID=$!
-for _ in $(seq 50); do
-  listening "$APP_PORT" && break
-  kill -0 "$APP_PID" 2>/dev/null || { cat "$DIR/app.log"; exit 1; }
-  sleep 0.1
-done
+wait_listening "$APP_PORT" "$APP_PID" "$DIR/app.log"
 
 STORE="demo-$(date +%H%M%S)"
 APP="http://127.0.0.1:$APP_PORT"

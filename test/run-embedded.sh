@@ -6,17 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-sh test/install-deps.sh
-make -s
-make -s install >/dev/null
-source test/lib/cluster.sh
-source test/lib/ports.sh
+source test/lib/embedded.sh
+embedded_build
 
 DIR="$ROOT/.run/postgres"
 PGPORT="$(free_port 54329)"
-cluster_start "$DIR" "$PGPORT"
-DB="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
-psql -q "$DB" -c "CREATE EXTENSION IF NOT EXISTS livestore" >/dev/null
+embedded_database "$DIR" "$PGPORT"
 
 GW_PID=""
 stop() {

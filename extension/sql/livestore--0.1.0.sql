@@ -129,6 +129,22 @@ AS $$
    WHERE s.table_name OPERATOR(pg_catalog.=) @extschema@.table_name($1)
 $$;
 
+-- store_info() for a store that must exist (LS002 otherwise).
+CREATE FUNCTION @extschema@._require_store(store_id text,
+  OUT table_name text, OUT schema_name text, OUT head integer, OUT handle text)
+RETURNS record
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  SELECT * INTO table_name, schema_name, head, handle FROM @extschema@.store_info(store_id);
+  IF table_name IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LS002',
+      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
+  END IF;
+END
+$$;
+
 CREATE FUNCTION @extschema@.drop_store(store_id text) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -159,11 +175,7 @@ AS $$
 DECLARE
   info record;
 BEGIN
-  SELECT * INTO info FROM @extschema@.store_info(store_id);
-  IF info.table_name IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'LS002',
-      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
-  END IF;
+  SELECT * INTO info FROM @extschema@._require_store(store_id);
   RETURN QUERY EXECUTE pg_catalog.format(
     'SELECT e."seqNum", e."parentSeqNum", e.name, e.args, e."clientId", e."sessionId" '
     'FROM %I.%I e WHERE e."seqNum" OPERATOR(pg_catalog.>) $1 '
@@ -185,11 +197,7 @@ AS $$
 DECLARE
   info record;
 BEGIN
-  SELECT * INTO info FROM @extschema@.store_info(store_id);
-  IF info.table_name IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'LS002',
-      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
-  END IF;
+  SELECT * INTO info FROM @extschema@._require_store(store_id);
   -- Electric keys rows as "schema"."table"/"pk". Built by concatenation
   -- (to_json escapes strings): several times cheaper per row than
   -- json_build_object, and compact.
@@ -228,11 +236,7 @@ AS $$
 DECLARE
   info record;
 BEGIN
-  SELECT * INTO info FROM @extschema@.store_info(store_id);
-  IF info.table_name IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'LS002',
-      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
-  END IF;
+  SELECT * INTO info FROM @extschema@._require_store(store_id);
   PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
   -- The same payload as append's (ids and table names need no JSON escaping).
   PERFORM pg_catalog.pg_notify('livestore_events',
@@ -243,6 +247,7 @@ $$;
 
 REVOKE ALL ON FUNCTION @extschema@.table_name(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.announce(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._require_store(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._check_store_id(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._reject_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.create_store(text) FROM PUBLIC;

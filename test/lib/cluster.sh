@@ -9,10 +9,25 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# As root, the clusters run as `postgres`, which must be able to reach DIR
+# (and the repo, for pg_regress): a checkout under a private home folder
+# gets the search (x) bit on its ancestors, nothing more.
+let_postgres_reach() {
+  [ "$(id -u)" = 0 ] || return 0
+  local d
+  d="$(cd "$1" && pwd)"
+  runuser -u postgres -- test -x "$d" 2>/dev/null && return 0
+  while [ "$d" != "/" ]; do
+    chmod o+x "$d"
+    d="$(dirname "$d")"
+  done
+}
+
 # cluster_start DIR PORT [extra postgres -c options...]
 cluster_start() {
   local dir="$1" port="$2"; shift 2
   mkdir -p "$dir"
+  let_postgres_reach "$dir"
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_pg "$PGBIN_SERVER/initdb" -D "$dir/data" -U postgres -A trust --no-locale -E UTF8 >"$dir/initdb.log" 2>&1 \
