@@ -196,32 +196,30 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   info record;
+  key_prefix text;
+  relation text;
 BEGIN
   SELECT * INTO info FROM @extschema@._require_store(store_id);
+  key_prefix := pg_catalog.format('"%s"."%s"/"', info.schema_name, info.table_name);
+  relation := pg_catalog.json_build_array(info.schema_name, info.table_name)::text;
   -- Electric keys rows as "schema"."table"/"pk". Built by concatenation
   -- (to_json escapes strings): several times cheaper per row than
   -- json_build_object, and compact.
-  EXECUTE pg_catalog.format($q$
-    SELECT pg_catalog.count(*)::integer, pg_catalog.max(p."seqNum"),
-           pg_catalog.string_agg(
-             '{"key":' OPERATOR(pg_catalog.||) pg_catalog.to_json($3 OPERATOR(pg_catalog.||) p."seqNum"
-                 OPERATOR(pg_catalog.||) '"')::text
-             OPERATOR(pg_catalog.||) ',"value":{"seqNum":"' OPERATOR(pg_catalog.||) p."seqNum"
-             OPERATOR(pg_catalog.||) '","parentSeqNum":' OPERATOR(pg_catalog.||)
-                 COALESCE('"' OPERATOR(pg_catalog.||) p."parentSeqNum" OPERATOR(pg_catalog.||) '"', 'null')
-             OPERATOR(pg_catalog.||) ',"name":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p.name)::text
-             OPERATOR(pg_catalog.||) ',"args":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p.args::text)::text
-             OPERATOR(pg_catalog.||) ',"clientId":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p."clientId")::text
-             OPERATOR(pg_catalog.||) ',"sessionId":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p."sessionId")::text
-             OPERATOR(pg_catalog.||) '},"headers":{"operation":"insert","relation":' OPERATOR(pg_catalog.||) $4
-             OPERATOR(pg_catalog.||) '}}', ',' ORDER BY p."seqNum")
-      FROM (SELECT e.* FROM %I.%I e WHERE e."seqNum" OPERATOR(pg_catalog.>) $1
-             ORDER BY e."seqNum" LIMIT $2) p $q$,
-    info.schema_name, info.table_name)
-  INTO events, last_seq, body
-  USING after, max_events,
-        pg_catalog.format('"%s"."%s"/"', info.schema_name, info.table_name),
-        pg_catalog.json_build_array(info.schema_name, info.table_name)::text;
+  SELECT pg_catalog.count(*)::integer, pg_catalog.max(p."seqNum"),
+         pg_catalog.string_agg(
+           '{"key":' OPERATOR(pg_catalog.||) pg_catalog.to_json(key_prefix OPERATOR(pg_catalog.||) p."seqNum"
+               OPERATOR(pg_catalog.||) '"')::text
+           OPERATOR(pg_catalog.||) ',"value":{"seqNum":"' OPERATOR(pg_catalog.||) p."seqNum"
+           OPERATOR(pg_catalog.||) '","parentSeqNum":' OPERATOR(pg_catalog.||)
+               COALESCE('"' OPERATOR(pg_catalog.||) p."parentSeqNum" OPERATOR(pg_catalog.||) '"', 'null')
+           OPERATOR(pg_catalog.||) ',"name":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p.name)::text
+           OPERATOR(pg_catalog.||) ',"args":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p.args::text)::text
+           OPERATOR(pg_catalog.||) ',"clientId":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p."clientId")::text
+           OPERATOR(pg_catalog.||) ',"sessionId":' OPERATOR(pg_catalog.||) pg_catalog.to_json(p."sessionId")::text
+           OPERATOR(pg_catalog.||) '},"headers":{"operation":"insert","relation":' OPERATOR(pg_catalog.||) relation
+           OPERATOR(pg_catalog.||) '}}', ',' ORDER BY p."seqNum")
+    INTO events, last_seq, body
+    FROM @extschema@.events(store_id, after, max_events) p;
 END
 $$;
 

@@ -19,11 +19,10 @@ void Announcer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Announcer::Announce(const std::string& store_id, const std::string& table, int32_t head) {
+void Announcer::Announce(const std::string& store_id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto& entry = pending_[store_id];
-    if (head > entry.second || entry.first.empty()) entry = {table, head};
+    pending_.insert(store_id);
   }
   cv_.notify_one();
 }
@@ -31,19 +30,18 @@ void Announcer::Announce(const std::string& store_id, const std::string& table, 
 void Announcer::Loop() {
   PGconn* conn = nullptr;
   for (;;) {
-    std::map<std::string, std::pair<std::string, int32_t>> batch;
+    std::set<std::string> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
       if (stop_ && pending_.empty()) break;
       batch.swap(pending_);
     }
-    // The payload is livestore.append()'s: ids and table names need no escaping.
+    // A text[] literal; store ids are [A-Za-z0-9_-] and need no quoting.
     std::string array = "{";
-    for (const auto& [store, entry] : batch) {
+    for (const std::string& store : batch) {
       if (array.size() > 1) array += ',';
-      array += "\"{\\\"table\\\":\\\"" + entry.first + "\\\",\\\"store\\\":\\\"" + store + "\\\",\\\"head\\\":" +
-               std::to_string(entry.second) + "}\"";
+      array += store;
     }
     array += "}";
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -54,7 +52,11 @@ void Announcer::Loop() {
         if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) continue;
       }
       const char* params[1] = {array.c_str()};
-      PgResult r(PQexecParams(conn, "SELECT pg_catalog.pg_notify('livestore_events', p) FROM pg_catalog.unnest($1::text[]) p",
+      // announce() sends the current head with append()'s payload; a store
+      // dropped meanwhile is skipped rather than failing the whole round.
+      PgResult r(PQexecParams(conn,
+                              "SELECT livestore.announce(s) FROM pg_catalog.unnest($1::text[]) s "
+                              "WHERE livestore.head(s) IS NOT NULL",
                               1, nullptr, params, nullptr, nullptr, 0));
       if (PQresultStatus(r.get()) == PGRES_TUPLES_OK) break;
       LogError("announcing heads failed: %s", PQerrorMessage(conn));

@@ -30,15 +30,6 @@ bool Base64UrlDecode(std::string_view in, std::string* out) {
   return true;
 }
 
-std::string Base64UrlEncode(std::string_view in) {
-  std::vector<unsigned char> buf(4 * ((in.size() + 2) / 3) + 1);
-  int n = EVP_EncodeBlock(buf.data(), reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  std::string out(reinterpret_cast<char*>(buf.data()), static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
-}
-
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -118,11 +109,6 @@ bool VerifyJwt(std::string_view token, std::string_view secret, int64_t now, Jwt
     return false;
   }
   return true;
-}
-
-std::string SignJwt(std::string_view payload_json, std::string_view secret) {
-  std::string signing = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64UrlEncode(payload_json);
-  return signing + "." + Base64UrlEncode(HmacSha256(secret, signing));
 }
 
 }  // namespace gw

@@ -204,7 +204,7 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     // Over the per-address pull rate: answer later, never refuse (a refused
     // pull ends the client's sync for the rest of its session).
     p.rate_checked = true;
-    const double wait = s.pull_ip_limit().Take(Server::ClientAddress(r.conn));
+    const double wait = s.pull_ip_limit().enabled() ? s.pull_ip_limit().Take(Server::ClientAddress(r.conn)) : 0;
     if (wait > 0) {
       p.slowed = true;
       p.waiter.conn = r.conn;

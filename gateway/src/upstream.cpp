@@ -124,7 +124,6 @@ void Upstream::Add(const std::shared_ptr<ProxyTransfer>& t) {
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Upstream::OnBody);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
-  t->easy = easy;
   t->owner = this;
   active_[easy] = t;
   active_count_ = active_.size();
@@ -140,7 +139,6 @@ void Upstream::Finish(CURL* easy, CURLcode result) {
   curl_multi_remove_handle(multi_, easy);
   curl_easy_cleanup(easy);
   std::lock_guard<std::mutex> lock(t->mu);
-  t->easy = nullptr;
   if (result != CURLE_OK && !t->headers_done && !t->cancelled) {
     server_->metrics().UpstreamError();
     LogError("upstream %s: %s", t->url.c_str(), curl_easy_strerror(result));

@@ -49,11 +49,11 @@ void Waiters::Notify(const std::string& table, int32_t head) {
 
 void Waiters::WakeAll() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [table, n] : seq_) n++;
   for (auto& [table, w] : by_table_) {
-    seq_[table]++;
+    seq_.try_emplace(table, 0);
     ResumeLocked(w, false);
   }
+  for (auto& [table, n] : seq_) n++;  // every table counts as notified
   by_table_.clear();
   by_deadline_.clear();
 }

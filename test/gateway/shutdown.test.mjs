@@ -1,9 +1,10 @@
 // SIGTERM: held long polls are answered (200, same offset) before the
 // process exits 0; the gateway's ping never depends on Postgres.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { after, before, test } from 'node:test'
 
-import { startCluster, startGateway } from '../lib/harness.mjs'
+import { freePort, GATEWAY_BIN, startCluster, startGateway, waitFor } from '../lib/harness.mjs'
 import { events, pull, pushBatch } from './lib.mjs'
 
 let pg
@@ -38,8 +39,6 @@ test('ping answers 200 while Postgres is down; /healthz says 503', async () => {
 })
 
 test('systemd socket activation: the gateway serves the socket it is given (LISTEN_FDS)', async () => {
-  const { spawn } = await import('node:child_process')
-  const { freePort, GATEWAY_BIN, waitFor } = await import('../lib/harness.mjs')
   const port = await freePort()
   // systemd-socket-activate plays systemd: it owns the socket and passes it as fd 3.
   const proc = spawn('systemd-socket-activate', ['-l', `127.0.0.1:${port}`, GATEWAY_BIN, '--database-url', pg.url, '--listen', '127.0.0.1:1'], { stdio: 'ignore' })

@@ -23,7 +23,4 @@ struct JwtClaims {
 bool VerifyJwt(std::string_view token, std::string_view secret, int64_t now_unix_s, JwtClaims* claims,
                std::string* error);
 
-// For tests and tools: sign `payload_json` with HS256.
-std::string SignJwt(std::string_view payload_json, std::string_view secret);
-
 }  // namespace gw

@@ -11,6 +11,7 @@ class RateLimiter {
  public:
   // `rate` tokens per second, up to `burst` saved; rate 0 disables the limit.
   RateLimiter(double rate, double burst) : rate_(rate), burst_(burst) {}
+  bool enabled() const { return rate_ > 0; }
   // 0 when a token was taken; otherwise the seconds until one is available.
   double Take(const std::string& key);
 

@@ -27,7 +27,6 @@ struct ProxyTransfer {
   MHD_Connection* conn = nullptr;
   std::string url;
   Clock::time_point retry_until;  // connection failures are retried until then
-  CURL* easy = nullptr;
   // Upstream response, filled by the curl thread.
   long status = 0;
   Headers headers;
@@ -44,7 +43,6 @@ struct ProxyTransfer {
   bool response_started = false;
   // For the empty fallback answer and offset flagging.
   std::string client_handle, client_offset;  // offset without the flag
-  bool client_initial = false;
 
   void ResumeLocked() {
     if (suspended && !cancelled) {

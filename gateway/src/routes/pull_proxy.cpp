@@ -73,9 +73,9 @@ MHD_Result StartProxyPull(Server& s, Request& r, const PullArgs& args) {
   t->conn = r.conn;
   t->url = MakeElectricUrl(target, table, args, offset);
   t->retry_until = r.start + std::chrono::seconds(s.config().long_poll_timeout_s);
-  t->client_initial = !args.has_handle || offset == "-1";
+  const bool initial = !args.has_handle || offset == "-1";
   t->client_handle = args.has_handle ? args.handle : "pending";
-  t->client_offset = t->client_initial ? "-1" : offset;
+  t->client_offset = initial ? "-1" : offset;
   r.proxy = t;
   {
     std::lock_guard<std::mutex> lock(t->mu);

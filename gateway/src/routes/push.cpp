@@ -43,7 +43,7 @@ std::string ErrorJson(const std::string& message, const std::string& code, long 
 void Announce(Server& s, const std::string& store_id, int32_t head) {
   const std::string table = ls::TableName(store_id);
   s.waiters().Notify(table, head);
-  s.announcer().Announce(store_id, table, head);
+  s.announcer().Announce(store_id);
 }
 
 // Class 22 (bad data) and 54 (limits, e.g. nesting beyond Postgres's stack).
@@ -73,7 +73,8 @@ MHD_Result HandlePush(Server& s, Request& r) {
   if (AuthResult auth = Authorize(c, r, std::nullopt, push.store_id, Access::kWrite); !auth.ok)
     return s.Reply(r, auth.status, ErrorJson(auth.message, ""));
   // The client retries a refused push with backoff, so 429 is safe here.
-  double wait = std::max(s.push_store_limit().Take(push.store_id), s.push_ip_limit().Take(Server::ClientAddress(r.conn)));
+  double wait = s.push_store_limit().Take(push.store_id);
+  if (s.push_ip_limit().enabled()) wait = std::max(wait, s.push_ip_limit().Take(Server::ClientAddress(r.conn)));
   if (wait > 0)
     return s.Reply(r, 429, ErrorJson("too many pushes", ""), {{"Retry-After", std::to_string(static_cast<int>(wait) + 1)}});
 
