@@ -10,13 +10,15 @@ as_pg() {
 }
 
 # As root, the clusters run as `postgres`, which must be able to reach DIR
-# (and the repo, for pg_regress): a checkout under a private home folder
-# gets the search (x) bit on its ancestors, nothing more.
+# (and the repo, for pg_regress): a checkout under a private folder (a home,
+# mktemp -d) gets the search (x) bit on its ancestors, and DIR itself the
+# read bit too (make, run as postgres there, lists it to find the Makefile).
 let_postgres_reach() {
   [ "$(id -u)" = 0 ] || return 0
   local d
   d="$(cd "$1" && pwd)"
-  runuser -u postgres -- test -x "$d" 2>/dev/null && return 0
+  runuser -u postgres -- test -x "$d" -a -r "$d" 2>/dev/null && return 0
+  chmod o+rx "$d"
   while [ "$d" != "/" ]; do
     chmod o+x "$d"
     d="$(dirname "$d")"
