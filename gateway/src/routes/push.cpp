@@ -104,6 +104,10 @@ MHD_Result HandlePush(Server& s, Request& r) {
       const std::vector<const char*> id = {push.store_id.c_str()};
       if (auto h = s.db().Exec(Stmt::kHead, id, &head_err); h && !PQgetisnull(h->get(), 0, 0))
         head = std::strtol(PQgetvalue(h->get(), 0, 0), nullptr, 10);
+      // A 409 always carries the head; if Postgres went away in between,
+      // the client's retry later gets it.
+      if (head < 0)
+        return s.Reply(r, 503, ErrorJson("database unavailable", head_err.sqlstate), {{"Retry-After", "1"}});
       return s.Reply(r, 409, ErrorJson(err.message, err.sqlstate, head, err.detail));
     }
     if (IsDataError(err.sqlstate)) return s.Reply(r, 400, ErrorJson(err.message, err.sqlstate));
