@@ -28,7 +28,7 @@ SELECT count(*) AS public_grants_on_stores
   FROM pg_class c, aclexplode(c.relacl) a
  WHERE c.oid = 'livestore.stores'::regclass AND a.grantee = 0;
 
--- One version, so no update paths; a new version must add its script.
+-- Every released version reaches the newest through update scripts.
 SELECT * FROM pg_extension_update_paths('livestore') ORDER BY source, target;
 
 -- The library loads and the extension can be dropped and created again.

@@ -13,6 +13,7 @@ void _PG_init(void);
 
 bool ls_notify_on_append = true;
 char* ls_store_schema = nullptr;
+char* ls_claims = nullptr;
 
 extern "C" void _PG_init(void) {
   DefineCustomBoolVariable(
@@ -27,5 +28,11 @@ extern "C" void _PG_init(void) {
   DefineCustomStringVariable("livestore.schema", "Schema in which create_store() creates new event tables.",
                              "Electric finds tables by name in schema public, the default.", &ls_store_schema,
                              "public", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  // Set by the gateway for each push (transaction-local): the verified JWT
+  // claims as JSON, for hooks (livestore.claims()). Anyone who may call
+  // append can set it, which SECURITY.md spells out.
+  DefineCustomStringVariable("livestore.claims", "Verified identity of the writer, as JSON (set by the gateway).",
+                             "Read it in hooks with livestore.claims().", &ls_claims, "", PGC_USERSET, 0, nullptr,
+                             nullptr, nullptr);
   MarkGUCPrefixReserved("livestore");
 }

@@ -30,6 +30,12 @@ bool ls_core_check_store_id(const char* store_id, size_t len, LsErrorSlot* err);
 /* Checks a batch given as JSON text and summarises it. */
 bool ls_core_check_batch(const char* json, size_t len, LsBatchInfo* out, LsErrorSlot* err);
 
+/* Checks the events given to livestore.emit() (no seqNum/parentSeqNum). */
+bool ls_core_check_emit(const char* json, size_t len, int32_t* count, LsErrorSlot* err);
+
+/* clientId and sessionId of events emitted without them. */
+#define LS_SERVER_IDENTITY "livestore-server"
+
 #ifdef __cplusplus
 }
 #endif

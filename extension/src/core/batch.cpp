@@ -77,14 +77,60 @@ BatchSummary CheckBatch(const rapidjson::Value& batch) {
   return s;
 }
 
+namespace {
+
+void Parse(rapidjson::Document* doc, const char* json, size_t len, const char* what) {
+  doc->Parse<kParseUntrusted>(json, len);
+  if (doc->HasParseError())
+    throw Error(sqlstate::kInvalidText,
+                std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(doc->GetParseError()) +
+                    " at byte " + std::to_string(doc->GetErrorOffset()));
+}
+
+std::string EmitWhere(size_t i, const char* field) { return "events[" + std::to_string(i) + "]." + field; }
+
+}  // namespace
+
 BatchSummary CheckBatchText(const char* json, size_t len) {
   rapidjson::Document doc;
-  doc.Parse<kParseUntrusted>(json, len);
-  if (doc.HasParseError())
-    throw Error(sqlstate::kInvalidText,
-                std::string("batch is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                    " at byte " + std::to_string(doc.GetErrorOffset()));
+  Parse(&doc, json, len, "batch");
   return CheckBatch(doc);
+}
+
+size_t CheckEmit(const rapidjson::Value& events) {
+  if (!events.IsArray()) throw Error(sqlstate::kInvalidParameter, "events must be a JSON array");
+  const size_t n = events.Size();
+  if (n == 0) throw Error(sqlstate::kInvalidParameter, "events must contain at least one event");
+  if (n > kMaxBatchEvents)
+    throw Error(sqlstate::kProgramLimit, "events holds " + std::to_string(n) + " events, more than " +
+                                             std::to_string(kMaxBatchEvents));
+  for (size_t i = 0; i < n; ++i) {
+    const rapidjson::Value& ev = events[static_cast<rapidjson::SizeType>(i)];
+    if (!ev.IsObject())
+      throw Error(sqlstate::kInvalidParameter, "events[" + std::to_string(i) + "] must be an object");
+    for (const char* numbered : {"seqNum", "parentSeqNum"})
+      if (ev.HasMember(numbered))
+        throw Error(sqlstate::kInvalidParameter,
+                    EmitWhere(i, numbered) + " must not be given: emit numbers events after the head itself");
+    for (const char* field : {"name", "clientId", "sessionId"}) {
+      auto it = ev.FindMember(field);
+      if (it == ev.MemberEnd()) {
+        if (field[0] == 'n') throw Error(sqlstate::kInvalidParameter, EmitWhere(i, field) + " is missing");
+        continue;  // clientId and sessionId default to the server's identity
+      }
+      if (!it->value.IsString())
+        throw Error(sqlstate::kInvalidParameter, EmitWhere(i, field) + " must be a string");
+      if (it->value.GetStringLength() == 0)
+        throw Error(sqlstate::kInvalidParameter, EmitWhere(i, field) + " must not be empty");
+    }
+  }
+  return n;
+}
+
+size_t CheckEmitText(const char* json, size_t len) {
+  rapidjson::Document doc;
+  Parse(&doc, json, len, "events");
+  return CheckEmit(doc);
 }
 
 }  // namespace ls

@@ -57,3 +57,7 @@ extern "C" bool ls_core_check_batch(const char* json, size_t len, LsBatchInfo* o
     out->last_seq = s.last_seq;
   });
 }
+
+extern "C" bool ls_core_check_emit(const char* json, size_t len, int32_t* count, LsErrorSlot* err) {
+  return Guard(err, [&] { *count = static_cast<int32_t>(ls::CheckEmitText(json, len)); });
+}

@@ -29,4 +29,11 @@ BatchSummary CheckBatch(const rapidjson::Value& batch);
 // Parses JSON text, then CheckBatch. Malformed JSON throws 22P02.
 BatchSummary CheckBatchText(const char* json, size_t len);
 
+// The events handed to livestore.emit(): a non-empty array of objects with a
+// non-empty string `name`, optional non-empty string `clientId`/`sessionId`,
+// and no `seqNum`/`parentSeqNum` (emit numbers them). Returns the count;
+// throws ls::Error as CheckBatch does.
+size_t CheckEmit(const rapidjson::Value& events);
+size_t CheckEmitText(const char* json, size_t len);
+
 }  // namespace ls

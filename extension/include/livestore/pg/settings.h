@@ -3,3 +3,4 @@
 
 extern bool ls_notify_on_append; /* livestore.notify */
 extern char* ls_store_schema;    /* livestore.schema */
+extern char* ls_claims;           /* livestore.claims */

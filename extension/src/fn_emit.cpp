@@ -1,0 +1,124 @@
+// livestore.emit(store_id text, events jsonb) returns integer.
+//
+// Events from SQL: a trigger, a job or a hook hands over {name, args,
+// clientId?, sessionId?} objects; emit takes the store's head row lock (so it
+// waits for a concurrent append instead of failing), numbers the events after
+// the head, writes them with the same statement as append, and runs the
+// hooks. The store is created when missing.
+// POD locals only in this file: SPI and ereport may longjmp through it.
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+}
+#include "livestore/bridge.h"
+#include "livestore/pg/batch_fields.h"
+#include "livestore/pg/hooks.h"
+#include "livestore/pg/raise.h"
+#include "livestore/pg/store_plans.h"
+
+namespace {
+
+SPIPlanPtr g_lock = nullptr;    // ($1 table name) -> head, row locked
+SPIPlanPtr g_number = nullptr;  // ($1 events, $2 head) -> the batch with seqNums and identities
+SPIPlanPtr g_create = nullptr;  // ($1 store id)
+
+// The store's head, its row locked until the transaction ends; false when
+// the store does not exist. In READ COMMITTED a concurrent append is waited
+// for and its head read.
+bool LockHead(const char* table_name, int32* head) {
+  if (g_lock == nullptr) {
+    Oid types[1] = {TEXTOID};
+    g_lock = ls_prepare_kept("SELECT s.head FROM livestore.stores s "
+                             "WHERE s.table_name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+                             1, types);
+  }
+  Datum args[1] = {CStringGetTextDatum(table_name)};
+  int rc = SPI_execute_plan(g_lock, args, nullptr, false, 1);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: locking the head failed: %s", SPI_result_code_string(rc));
+  if (SPI_processed == 0) return false;
+  bool isnull = false;
+  *head = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  return true;
+}
+
+void CreateStore(const char* store_id) {
+  if (g_create == nullptr) {
+    Oid types[1] = {TEXTOID};
+    g_create = ls_prepare_kept("SELECT livestore.create_store($1)", 1, types);
+  }
+  Datum args[1] = {CStringGetTextDatum(store_id)};
+  int rc = SPI_execute_plan(g_create, args, nullptr, false, 1);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: creating the store failed: %s", SPI_result_code_string(rc));
+}
+
+Datum Number(Jsonb* events, int32 head) {
+  if (g_number == nullptr) {
+    Oid types[2] = {JSONBOID, INT4OID};
+    g_number = ls_prepare_kept(
+        "SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+        "'seqNum', $2 OPERATOR(pg_catalog.+) t.o, "
+        "'parentSeqNum', $2 OPERATOR(pg_catalog.+) t.o OPERATOR(pg_catalog.-) 1, "
+        "'name', t.e OPERATOR(pg_catalog.->) 'name', "
+        "'args', COALESCE(t.e OPERATOR(pg_catalog.->) 'args', 'null'::pg_catalog.jsonb), "
+        "'clientId', COALESCE(t.e OPERATOR(pg_catalog.->) 'clientId', '\"" LS_SERVER_IDENTITY "\"'::pg_catalog.jsonb), "
+        "'sessionId', COALESCE(t.e OPERATOR(pg_catalog.->) 'sessionId', '\"" LS_SERVER_IDENTITY "\"'::pg_catalog.jsonb)"
+        ") ORDER BY t.o) FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(e, o)",
+        2, types);
+  }
+  Datum args[2] = {JsonbPGetDatum(events), Int32GetDatum(head)};
+  int rc = SPI_execute_plan(g_number, args, nullptr, false, 1);
+  if (rc != SPI_OK_SELECT || SPI_processed != 1)
+    elog(ERROR, "livestore: numbering the events failed: %s", SPI_result_code_string(rc));
+  bool isnull = false;
+  return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+}
+
+}  // namespace
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(ls_emit);
+Datum ls_emit(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("store id must not be NULL")));
+  if (PG_ARGISNULL(1))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("events must not be NULL")));
+
+  char* store_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  Jsonb* events = PG_GETARG_JSONB_P(1);
+  LsErrorSlot err;
+  char table_name[64];
+  if (!ls_core_check_store_id(store_id, strlen(store_id), &err)) ls_raise(&err);
+  if (!ls_core_table_name(store_id, strlen(store_id), table_name, &err)) ls_raise(&err);
+  char* json = ls_batch_fields_json(events);
+  int32 count = 0;
+  if (!ls_core_check_emit(json, strlen(json), &count, &err)) ls_raise(&err);
+  pfree(json);
+
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "livestore: SPI_connect failed");
+  int32 head = 0;
+  if (!LockHead(table_name, &head)) {
+    CreateStore(store_id);
+    if (!LockHead(table_name, &head)) ls_raise_unknown_store(store_id);
+  }
+  if ((int64)head + count > PG_INT32_MAX)
+    ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                    errmsg("store \"%s\" has no room for %d more events", store_id, count),
+                    errdetail("Its head is %d; seqNum is an integer.", head)));
+  StorePlans* plans = ls_plans_for(table_name, store_id);
+  Datum batch = Number(events, head);
+  Datum args[4] = {Int32GetDatum(head), Int32GetDatum(head + count), batch, CStringGetTextDatum(table_name)};
+  int rc = SPI_execute_plan(plans->append, args, nullptr, false, 0);
+  if (rc != SPI_OK_INSERT || SPI_processed != (uint64)count)
+    elog(ERROR, "livestore: emit wrote " UINT64_FORMAT " of %d events: %s", SPI_processed, count,
+         SPI_result_code_string(rc));
+  head = ls_finish_write(store_id, table_name, plans, head + 1, head + count);
+  SPI_finish();
+  PG_RETURN_INT32(head);
+}
+
+}  // extern "C"
