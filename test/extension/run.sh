@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the extension: build and install it, pg_regress and the
 # isolation specs (make installcheck, on temporary instances), a crash scan
-# of their server logs, and the libpq race test on a throwaway cluster.
+# of their server logs, the libpq race test on a throwaway cluster, and the
+# upgrade path from the oldest released version (upgrade.sh).
 # Run as root (the clusters then run as `postgres`) or as a user who can
 # `make install`. Ends with `extension: N passed, N failed` (suites).
 set -u
@@ -36,7 +37,8 @@ build() {
 # pg_regress writes only below $OUT, which the postgres user must own.
 prepare_out() {
   cluster_stop "$RACE_DIR"   # left running by an interrupted run
-  rm -rf "$OUT/regress" "$OUT/isolation" "$RACE_DIR"
+  cluster_stop "$OUT/upgrade"
+  rm -rf "$OUT/regress" "$OUT/isolation" "$RACE_DIR" "$OUT/upgrade"
   mkdir -p "$OUT"
   if [ "$(id -u)" = 0 ]; then chown -R postgres: "$OUT"; fi
 }
@@ -80,4 +82,5 @@ suite regress installcheck_part regress
 suite isolation installcheck_part isolation
 suite crash-scan crash_scan
 suite race race
+suite upgrade bash test/extension/upgrade.sh "$OUT"
 summary
