@@ -125,35 +125,6 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION @extschema@.list_hooks() FROM PUBLIC;
 
--- A hook's function cannot be dropped while it is registered (as with a
--- dependency): otherwise a validating hook would silently stop validating.
-CREATE FUNCTION @extschema@._guard_hook_drop() RETURNS event_trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  dropped record;
-BEGIN
-  IF pg_catalog.to_regclass('@extschema@.hooks') IS NULL THEN
-    RETURN;  -- the extension itself is being dropped
-  END IF;
-  FOR dropped IN
-    SELECT d.object_identity, h.store_pattern
-      FROM pg_catalog.pg_event_trigger_dropped_objects() d
-      JOIN @extschema@.hooks h ON h.hook::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid
-     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-  LOOP
-    RAISE EXCEPTION USING ERRCODE = '2BP01',
-      MESSAGE = pg_catalog.format('cannot drop function %s because it is a livestore hook for stores like %L',
-                                  dropped.object_identity, dropped.store_pattern),
-      HINT = 'Remove it first with livestore.drop_hook().';
-  END LOOP;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._guard_hook_drop() FROM PUBLIC;
-CREATE EVENT TRIGGER livestore_guard_hook_drop ON sql_drop
-  EXECUTE FUNCTION @extschema@._guard_hook_drop();
-
 -- For hooks: refuse the whole batch (nothing of it is stored). The gateway
 -- answers 422 with the message (and the detail as JSON). The stock client
 -- retries a refused batch forever: reserve this for misbehaving clients and
@@ -178,4 +149,472 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT COALESCE(NULLIF(pg_catalog.current_setting('livestore.claims', true), ''), '{}')::pg_catalog.jsonb
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Existing tables as event sources (capture, import_rows) and durable
+-- consumers that process every event exactly once (consume).
+-- ---------------------------------------------------------------------------
+
+-- Which tables are captured into which store, with what event prefix.
+CREATE TABLE @extschema@.captures (
+  source       regclass NOT NULL,
+  store_id     text NOT NULL,
+  event_prefix text NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  PRIMARY KEY (source, store_id)
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.captures', '');
+REVOKE ALL ON TABLE @extschema@.captures FROM PUBLIC;
+
+-- The statement-level trigger behind capture: one emit per statement (in
+-- slices of 10,000 events), from the statement's transition table(s), so a
+-- statement that changes many rows costs one append, not one per row. It
+-- runs inside the writer's transaction: a rollback emits nothing, and the
+-- store's head row lock orders the events as the transactions commit.
+-- TG_ARGV: store id, event prefix.
+CREATE FUNCTION @extschema@._capture() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  store text := TG_ARGV[0];
+  prefix text := TG_ARGV[1];
+  slice jsonb;
+BEGIN
+  IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+    FOR slice IN
+      SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', prefix OPERATOR(pg_catalog.||) 'Inserted',
+               'args', pg_catalog.jsonb_build_object('new', x.r)) ORDER BY x.i)
+        FROM (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(n) AS r FROM livestore_new n) x
+       GROUP BY (x.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000
+       ORDER BY (x.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000
+    LOOP
+      PERFORM @extschema@.emit(store, slice);
+    END LOOP;
+  ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+    FOR slice IN
+      SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', prefix OPERATOR(pg_catalog.||) 'Deleted',
+               'args', pg_catalog.jsonb_build_object('old', x.r)) ORDER BY x.i)
+        FROM (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(o) AS r FROM livestore_old o) x
+       GROUP BY (x.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000
+       ORDER BY (x.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000
+    LOOP
+      PERFORM @extschema@.emit(store, slice);
+    END LOOP;
+  ELSE
+    -- An UPDATE's transition tables hold the old and the new version of each
+    -- row in the same order: the n-th old row is the n-th new row's.
+    FOR slice IN
+      SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', prefix OPERATOR(pg_catalog.||) 'Updated',
+               'args', pg_catalog.jsonb_build_object('old', o.r, 'new', n.r)) ORDER BY o.i)
+        FROM (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(t) AS r FROM livestore_old t) o
+        JOIN (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(t) AS r FROM livestore_new t) n
+          ON n.i OPERATOR(pg_catalog.=) o.i
+       GROUP BY (o.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000
+       ORDER BY (o.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000
+    LOOP
+      PERFORM @extschema@.emit(store, slice);
+    END LOOP;
+  END IF;
+  RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._capture() FROM PUBLIC;
+
+-- TRUNCATE of a captured table would delete rows without a row change to
+-- report: refused.
+CREATE FUNCTION @extschema@._capture_no_truncate() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = '55000',
+    MESSAGE = pg_catalog.format('TRUNCATE of %s is not allowed: it is captured into store "%s"',
+                                TG_RELID::pg_catalog.regclass, TG_ARGV[0]),
+    HINT = 'DELETE the rows (each is captured as a deletion), or livestore.uncapture() first.';
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._capture_no_truncate() FROM PUBLIC;
+
+-- Trigger names of one capture: livestore_capture_<op>_<hash of the store id>.
+CREATE FUNCTION @extschema@._capture_trigger(store_id text, op text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT 'livestore_capture_' OPERATOR(pg_catalog.||) op OPERATOR(pg_catalog.||) '_'
+         OPERATOR(pg_catalog.||) pg_catalog.left(pg_catalog.md5(store_id), 16)
+$$;
+REVOKE ALL ON FUNCTION @extschema@._capture_trigger(text, text) FROM PUBLIC;
+
+-- Every committed row change of `source` becomes an event in the store:
+-- <prefix>Inserted {new}, <prefix>Updated {old, new}, <prefix>Deleted {old},
+-- rows as to_jsonb. Creates the store. SECURITY INVOKER: needs INSERT on
+-- livestore.captures (the extension's owner, a superuser), since the
+-- triggers emit with the extension's rights.
+CREATE FUNCTION @extschema@.capture(source regclass, store_id text, event_prefix text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kind "char";
+BEGIN
+  IF source IS NULL OR store_id IS NULL OR event_prefix IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'source, store_id and event_prefix must not be NULL';
+  END IF;
+  PERFORM @extschema@._check_store_id(store_id);
+  IF event_prefix OPERATOR(pg_catalog.=) '' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'event_prefix must not be empty',
+      HINT = 'For example ''v1.Todo'' gives v1.TodoInserted, v1.TodoUpdated and v1.TodoDeleted.';
+  END IF;
+  IF NOT pg_catalog.has_table_privilege('@extschema@.captures', 'INSERT') THEN
+    RAISE EXCEPTION USING ERRCODE = '42501',
+      MESSAGE = pg_catalog.format('permission denied to capture %s as role %I', source, CURRENT_USER),
+      HINT = 'Ask a superuser (the extension''s owner) to set up the capture.';
+  END IF;
+  SELECT c.relkind INTO kind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) source;
+  IF kind OPERATOR(pg_catalog.<>) 'r' THEN
+    RAISE EXCEPTION USING ERRCODE = '42809',
+      MESSAGE = pg_catalog.format('%s is not a plain table, so it cannot be captured', source);
+  END IF;
+  IF EXISTS (SELECT 1 FROM @extschema@.stores s
+              WHERE pg_catalog.format('%I.%I', s.schema_name, s.table_name)::pg_catalog.regclass
+                    OPERATOR(pg_catalog.=) source) THEN
+    RAISE EXCEPTION USING ERRCODE = '42809',
+      MESSAGE = pg_catalog.format('%s is an event log itself', source);
+  END IF;
+  BEGIN
+    INSERT INTO @extschema@.captures (source, store_id, event_prefix) VALUES (source, store_id, event_prefix);
+  EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION USING ERRCODE = '42710',
+      MESSAGE = pg_catalog.format('%s is already captured into store "%s"', source, store_id);
+  END;
+  PERFORM @extschema@.create_store(store_id);
+  EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS livestore_new '
+    'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture(%L, %L)',
+    @extschema@._capture_trigger(store_id, 'ins'), source, store_id, event_prefix);
+  EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER UPDATE ON %s '
+    'REFERENCING OLD TABLE AS livestore_old NEW TABLE AS livestore_new '
+    'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture(%L, %L)',
+    @extschema@._capture_trigger(store_id, 'upd'), source, store_id, event_prefix);
+  EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER DELETE ON %s REFERENCING OLD TABLE AS livestore_old '
+    'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture(%L, %L)',
+    @extschema@._capture_trigger(store_id, 'del'), source, store_id, event_prefix);
+  EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s '
+    'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._capture_no_truncate(%L)',
+    @extschema@._capture_trigger(store_id, 'trunc'), source, store_id);
+END
+$$;
+
+CREATE FUNCTION @extschema@.uncapture(source regclass, store_id text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  op text;
+BEGIN
+  IF source IS NULL OR store_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'source and store_id must not be NULL';
+  END IF;
+  IF NOT pg_catalog.has_table_privilege('@extschema@.captures', 'DELETE') THEN
+    RAISE EXCEPTION USING ERRCODE = '42501',
+      MESSAGE = pg_catalog.format('permission denied to uncapture %s as role %I', source, CURRENT_USER);
+  END IF;
+  DELETE FROM @extschema@.captures c
+   WHERE c.source OPERATOR(pg_catalog.=) uncapture.source AND c.store_id OPERATOR(pg_catalog.=) uncapture.store_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '42704',
+      MESSAGE = pg_catalog.format('%s is not captured into store "%s"', source, store_id);
+  END IF;
+  FOREACH op IN ARRAY ARRAY['ins', 'upd', 'del', 'trunc'] LOOP
+    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', @extschema@._capture_trigger(store_id, op), source);
+  END LOOP;
+END
+$$;
+
+CREATE FUNCTION @extschema@.list_captures()
+RETURNS TABLE (source regclass, store_id text, event_prefix text, created_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT c.source, c.store_id, c.event_prefix, c.created_at FROM @extschema@.captures c ORDER BY c.created_at, 1, 2
+$$;
+REVOKE ALL ON FUNCTION @extschema@.list_captures() FROM PUBLIC;
+
+-- Emits <prefix>Inserted {new: row} for every row of `source` in primary-key
+-- order, batch_size rows per emit (keyset pages: memory stays that of one
+-- batch). It holds a SHARE lock on `source` until the caller commits, so no
+-- writer changes it meanwhile: combined with capture() in the same
+-- transaction (capture first), every row is in the store exactly once, then
+-- every later change follows. Returns the number of rows imported.
+CREATE FUNCTION @extschema@.import_rows(source regclass, store_id text, event_prefix text,
+                                        batch_size integer DEFAULT 1000) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  pk_t text;
+  pk_k text;
+  first_sql text;
+  next_sql text;
+  page jsonb;
+  last_row jsonb;
+  n integer;
+  total bigint := 0;
+BEGIN
+  IF source IS NULL OR store_id IS NULL OR event_prefix IS NULL OR batch_size IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'arguments must not be NULL';
+  END IF;
+  IF event_prefix OPERATOR(pg_catalog.=) '' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'event_prefix must not be empty';
+  END IF;
+  IF batch_size OPERATOR(pg_catalog.<) 1 OR batch_size OPERATOR(pg_catalog.>) 10000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'batch_size must be between 1 and 10000';
+  END IF;
+  SELECT pg_catalog.string_agg('t.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.ord),
+         -- The last key, one scalar subquery per column: each becomes an
+         -- InitPlan, so the page is an index range scan, not a rescan.
+         pg_catalog.string_agg(pg_catalog.format('(SELECT k.%I FROM pg_catalog.jsonb_populate_record(NULL::%s, $2) k)',
+                                                 a.attname, source), ', ' ORDER BY k.ord)
+    INTO pk_t, pk_k
+    FROM pg_catalog.pg_index i
+    CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, ord)
+    JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                                  AND a.attnum OPERATOR(pg_catalog.=) k.attnum
+   WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisprimary;
+  IF pk_t IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = pg_catalog.format('%s has no primary key, so its rows have no order to import them in', source);
+  END IF;
+  PERFORM @extschema@.create_store(store_id);  -- also for an empty table
+  -- Caller's rights for reading: the rows must be readable by whoever imports.
+  IF NOT pg_catalog.has_table_privilege(source, 'SELECT') THEN
+    RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = pg_catalog.format('permission denied for table %s', source);
+  END IF;
+  EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE MODE', source);
+  first_sql := pg_catalog.format(
+    'SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t) ORDER BY %s), pg_catalog.count(*) '
+    'FROM (SELECT * FROM %s t ORDER BY %s LIMIT $1) t', pk_t, source, pk_t);
+  next_sql := pg_catalog.format(
+    'SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t) ORDER BY %s), pg_catalog.count(*) '
+    'FROM (SELECT * FROM %s t WHERE (%s) OPERATOR(pg_catalog.>) (%s) ORDER BY %s LIMIT $1) t',
+    pk_t, source, pk_t, pk_k, pk_t);
+  EXECUTE first_sql INTO page, n USING batch_size;
+  WHILE n OPERATOR(pg_catalog.>) 0 LOOP
+    PERFORM @extschema@.emit(store_id, (
+      SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', event_prefix OPERATOR(pg_catalog.||) 'Inserted',
+               'args', pg_catalog.jsonb_build_object('new', r.value)) ORDER BY r.ordinality)
+        FROM pg_catalog.jsonb_array_elements(page) WITH ORDINALITY r));
+    total := total OPERATOR(pg_catalog.+) n;
+    last_row := page OPERATOR(pg_catalog.->) (n OPERATOR(pg_catalog.-) 1);
+    EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;
+    EXECUTE next_sql INTO page, n USING batch_size, last_row;
+  END LOOP;
+  RETURN total;
+END
+$$;
+
+-- Consumers: named, durable positions per store, advanced by the consuming
+-- transaction itself, so a side effect committed with it happens once and a
+-- crash before the commit replays the events.
+CREATE TABLE @extschema@.consumers (
+  consumer   text NOT NULL CHECK (consumer OPERATOR(pg_catalog.<>) ''),
+  store_id   text NOT NULL,
+  position   integer NOT NULL DEFAULT 0 CHECK (position OPERATOR(pg_catalog.>=) 0),
+  updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  PRIMARY KEY (consumer, store_id)
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.consumers', '');
+REVOKE ALL ON TABLE @extschema@.consumers FROM PUBLIC;
+
+-- The next events for `consumer` in the stores LIKE store_pattern, at most
+-- max_events, from the stores least recently served first. A store whose
+-- position another worker of the same consumer holds is skipped, never
+-- waited for. Positions advance when the calling transaction commits.
+CREATE FUNCTION @extschema@.consume(consumer text, store_pattern text, max_events integer)
+RETURNS TABLE (store_id text, "seqNum" integer, "parentSeqNum" integer, name text, args jsonb,
+               "clientId" text, "sessionId" text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  pos record;
+  taken text[] := '{}';
+  left_over integer := max_events;
+  got integer;
+BEGIN
+  IF consumer IS NULL OR store_pattern IS NULL OR max_events IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'consumer, store_pattern and max_events must not be NULL';
+  END IF;
+  IF consumer OPERATOR(pg_catalog.=) '' OR store_pattern OPERATOR(pg_catalog.=) '' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'consumer and store_pattern must not be empty';
+  END IF;
+  IF max_events OPERATOR(pg_catalog.<) 1 OR max_events OPERATOR(pg_catalog.>) 10000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'max_events must be between 1 and 10000';
+  END IF;
+  -- A new consumer, or a new matching store: start at the beginning. A row
+  -- that another worker is creating right now is left to it (the advisory
+  -- lock says so) instead of waiting for its transaction.
+  INSERT INTO @extschema@.consumers AS c (consumer, store_id)
+  SELECT consume.consumer, s.store_id FROM @extschema@.stores s
+   WHERE s.store_id OPERATOR(pg_catalog.~~) store_pattern
+     AND CASE WHEN EXISTS (SELECT 1 FROM @extschema@.consumers x
+                            WHERE x.consumer OPERATOR(pg_catalog.=) consume.consumer
+                              AND x.store_id OPERATOR(pg_catalog.=) s.store_id) THEN false
+              ELSE pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('livestore.consume'),
+                     pg_catalog.hashtext(consume.consumer OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) s.store_id))
+         END
+  ON CONFLICT DO NOTHING;
+  -- One store at a time, each locked only when it is taken: a store that
+  -- another worker holds is skipped, and this call locks no store it does
+  -- not read from.
+  LOOP
+    SELECT c.store_id, c.position INTO pos FROM @extschema@.consumers c
+      JOIN @extschema@.stores s ON s.store_id OPERATOR(pg_catalog.=) c.store_id
+     WHERE c.consumer OPERATOR(pg_catalog.=) consume.consumer
+       AND c.store_id OPERATOR(pg_catalog.~~) store_pattern
+       AND s.head OPERATOR(pg_catalog.>) c.position
+       AND c.store_id OPERATOR(pg_catalog.<>) ALL (taken)
+     ORDER BY c.updated_at, c.store_id
+     LIMIT 1
+       FOR UPDATE OF c SKIP LOCKED;
+    EXIT WHEN NOT FOUND;
+    taken := taken OPERATOR(pg_catalog.||) pos.store_id;
+    -- The head may have moved since: read the log itself.
+    RETURN QUERY SELECT pos.store_id, e."seqNum", e."parentSeqNum", e.name, e.args, e."clientId", e."sessionId"
+                   FROM @extschema@.events(pos.store_id, pos.position, left_over) e;
+    GET DIAGNOSTICS got = ROW_COUNT;
+    IF got OPERATOR(pg_catalog.>) 0 THEN
+      UPDATE @extschema@.consumers c SET position = pos.position OPERATOR(pg_catalog.+) got,
+             updated_at = pg_catalog.clock_timestamp()
+       WHERE c.consumer OPERATOR(pg_catalog.=) consume.consumer
+         AND c.store_id OPERATOR(pg_catalog.=) pos.store_id;
+      left_over := left_over OPERATOR(pg_catalog.-) got;
+    END IF;
+    EXIT WHEN left_over OPERATOR(pg_catalog.<=) 0;
+  END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.consume(text, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.list_consumers()
+RETURNS TABLE (consumer text, store_id text, "position" integer, head integer, behind integer,
+               updated_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT c.consumer, c.store_id, c.position, s.head, s.head OPERATOR(pg_catalog.-) c.position, c.updated_at
+    FROM @extschema@.consumers c JOIN @extschema@.stores s ON s.store_id OPERATOR(pg_catalog.=) c.store_id
+   ORDER BY 1, 2
+$$;
+REVOKE ALL ON FUNCTION @extschema@.list_consumers() FROM PUBLIC;
+
+-- Moves a consumer's positions in the matching stores (0: replay all).
+CREATE FUNCTION @extschema@.reset_consumer(consumer text, store_pattern text DEFAULT '%',
+                                           "position" integer DEFAULT 0) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  n integer;
+BEGIN
+  IF consumer IS NULL OR store_pattern IS NULL OR "position" IS NULL OR "position" OPERATOR(pg_catalog.<) 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'consumer, store_pattern and a position >= 0 are required';
+  END IF;
+  UPDATE @extschema@.consumers c SET position = LEAST(reset_consumer."position",
+           (SELECT s.head FROM @extschema@.stores s WHERE s.store_id OPERATOR(pg_catalog.=) c.store_id)),
+         updated_at = pg_catalog.clock_timestamp()
+   WHERE c.consumer OPERATOR(pg_catalog.=) reset_consumer.consumer
+     AND c.store_id OPERATOR(pg_catalog.~~) store_pattern;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n OPERATOR(pg_catalog.=) 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '42704',
+      MESSAGE = pg_catalog.format('consumer "%s" has no position in stores like %L', consumer, store_pattern);
+  END IF;
+  RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.reset_consumer(text, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.drop_consumer(consumer text) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  n integer;
+BEGIN
+  DELETE FROM @extschema@.consumers c WHERE c.consumer OPERATOR(pg_catalog.=) drop_consumer.consumer;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n OPERATOR(pg_catalog.=) 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '42704', MESSAGE = pg_catalog.format('consumer "%s" does not exist', consumer);
+  END IF;
+  RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.drop_consumer(text) FROM PUBLIC;
+
+-- Dependencies Postgres cannot record: a hook's function cannot be dropped
+-- while registered (a validating hook would silently stop validating), nor a
+-- captured table while captured (the store would silently stop following it).
+CREATE FUNCTION @extschema@._guard_drop() RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  dropped record;
+BEGIN
+  IF pg_catalog.to_regclass('@extschema@.hooks') IS NULL THEN
+    RETURN;  -- the extension itself is being dropped
+  END IF;
+  FOR dropped IN
+    SELECT d.object_identity, h.store_pattern
+      FROM pg_catalog.pg_event_trigger_dropped_objects() d
+      JOIN @extschema@.hooks h ON h.hook::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid
+     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+  LOOP
+    RAISE EXCEPTION USING ERRCODE = '2BP01',
+      MESSAGE = pg_catalog.format('cannot drop function %s because it is a livestore hook for stores like %L',
+                                  dropped.object_identity, dropped.store_pattern),
+      HINT = 'Remove it first with livestore.drop_hook().';
+  END LOOP;
+  IF pg_catalog.to_regclass('@extschema@.captures') IS NULL THEN
+    RETURN;
+  END IF;
+  FOR dropped IN
+    SELECT d.object_identity, c.store_id
+      FROM pg_catalog.pg_event_trigger_dropped_objects() d
+      JOIN @extschema@.captures c ON c.source::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid
+     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid OPERATOR(pg_catalog.=) 0
+  LOOP
+    RAISE EXCEPTION USING ERRCODE = '2BP01',
+      MESSAGE = pg_catalog.format('cannot drop table %s because it is captured into store "%s"',
+                                  dropped.object_identity, dropped.store_id),
+      HINT = 'Stop the capture first with livestore.uncapture().';
+  END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._guard_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER livestore_guard_drop ON sql_drop EXECUTE FUNCTION @extschema@._guard_drop();
+
+-- drop_store also forgets the consumers' positions in the store: a store
+-- created again under the same id starts at seqNum 1, and so must they.
+CREATE OR REPLACE FUNCTION @extschema@.drop_store(store_id text) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  -- Validated like create_store: 'a b' must not drop the log of 'a_b'.
+  tbl text := @extschema@.table_name(@extschema@._check_store_id(store_id));
+  sch text;
+  id text;
+BEGIN
+  DELETE FROM @extschema@.stores s WHERE s.table_name OPERATOR(pg_catalog.=) tbl
+  RETURNING s.schema_name, s.store_id INTO sch, id;
+  IF sch IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LS002',
+      MESSAGE = pg_catalog.format('store "%s" does not exist', store_id);
+  END IF;
+  DELETE FROM @extschema@.consumers c WHERE c.store_id OPERATOR(pg_catalog.=) id;
+  EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.%I', sch, tbl);
+END
 $$;
