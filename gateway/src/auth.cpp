@@ -22,7 +22,13 @@ std::optional<std::string> BearerOrCookie(const Config& c, Request& r) {
   return std::nullopt;
 }
 
-AuthResult Deny(int status, std::string message) { return {false, status, std::move(message)}; }
+AuthResult Deny(int status, std::string message) {
+  AuthResult denied;
+  denied.ok = false;
+  denied.status = status;
+  denied.message = std::move(message);
+  return denied;
+}
 
 }  // namespace
 
@@ -41,7 +47,9 @@ AuthResult Authorize(const Config& c, Request& r, const std::optional<std::strin
     const bool allowed = access == Access::kRead ? claims.MayRead(store_id) : claims.MayWrite(store_id);
     if (!allowed)
       return Deny(403, std::string("token may not ") + (access == Access::kRead ? "read" : "write") + " store " + store_id);
-    return {};
+    AuthResult granted;
+    granted.claims_json = std::move(claims.json);
+    return granted;
   }
   if (!c.auth_token.empty() && access == Access::kRead) {
     if (!payload_token || !SameSecret(*payload_token, c.auth_token)) return Deny(401, "invalid auth token");

@@ -81,9 +81,12 @@ bool VerifyJwt(std::string_view token, std::string_view secret, int64_t now, Jwt
     *error = "token signature is invalid";
     return false;
   }
+  // RapidJSON reads a NUL byte as the end of its input and skips a UTF-8
+  // byte order mark; Postgres would do neither with the kept text.
+  if (payload.compare(0, 3, "\xEF\xBB\xBF") == 0) payload.erase(0, 3);
   rapidjson::Document p;
   p.Parse<ls::kParseUntrusted>(payload.data(), payload.size());
-  if (p.HasParseError() || !p.IsObject()) {
+  if (p.HasParseError() || !p.IsObject() || payload.find('\0') != std::string::npos) {
     *error = "token claims are not a JSON object";
     return false;
   }
@@ -108,6 +111,9 @@ bool VerifyJwt(std::string_view token, std::string_view secret, int64_t now, Jwt
     *error = "token read/write claims must be strings or arrays of strings";
     return false;
   }
+  // The bytes the signature covers (less a byte order mark): one JSON
+  // object in valid UTF-8 without NUL (libpq takes it as a C string).
+  claims->json = std::move(payload);
   return true;
 }
 

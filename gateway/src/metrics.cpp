@@ -43,7 +43,13 @@ std::string Metrics::Render(size_t held_polls) const {
       << "livestore_gateway_upstream_errors_total " << upstream_errors_.load() << "\n"
       << "# HELP livestore_gateway_database_errors_total Failed database statements.\n"
          "# TYPE livestore_gateway_database_errors_total counter\n"
-      << "livestore_gateway_database_errors_total " << database_errors_.load() << "\n";
+      << "livestore_gateway_database_errors_total " << database_errors_.load() << "\n"
+      << "# HELP livestore_gateway_push_rejected_total Pushes refused by a hook (livestore.reject, 422).\n"
+         "# TYPE livestore_gateway_push_rejected_total counter\n"
+      << "livestore_gateway_push_rejected_total " << push_rejected_.load() << "\n"
+      << "# HELP livestore_gateway_push_hook_errors_total Pushes failed by another error raised in a hook (500).\n"
+         "# TYPE livestore_gateway_push_hook_errors_total counter\n"
+      << "livestore_gateway_push_hook_errors_total " << push_hook_errors_.load() << "\n";
   return out.str();
 }
 

@@ -14,7 +14,15 @@ struct Prepared {
 
 const Prepared kStatements[] = {
     // $2 is the whole push body; Postgres parses it once, numbers exactly.
-    {Stmt::kAppend, "ls_append", "SELECT livestore.append($1, ($2::jsonb) -> 'batch')", 2},
+    // $3 is the writer's verified claims: set_config(..., true) holds for this
+    // statement's transaction only. A subquery whose target list is volatile
+    // is never pulled up into the outer query, so its one row (and with it the
+    // setting) is produced before append() runs; test/gateway/hooks.test.mjs
+    // checks that a hook sees it.
+    {Stmt::kAppend, "ls_append",
+     "SELECT livestore.append($1, ($2::jsonb) -> 'batch') "
+     "FROM (SELECT pg_catalog.set_config('livestore.claims', $3, true)) AS claims",
+     3},
     {Stmt::kCreateStore, "ls_create", "SELECT livestore.create_store($1)::text", 1},
     {Stmt::kHead, "ls_head", "SELECT livestore.head($1)", 1},
     {Stmt::kStoreInfo, "ls_info", "SELECT table_name, schema_name, head, handle FROM livestore.store_info($1)", 1},
@@ -28,6 +36,8 @@ const Prepared kStatements[] = {
 bool PgError::connection_lost() const {
   return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300";
 }
+
+bool PgError::raised_in_hook() const { return context.find("livestore hook") != std::string::npos; }
 
 PgSession& PgSession::ForThread(const std::string& conninfo) {
   thread_local std::unique_ptr<PgSession> session;
@@ -44,7 +54,7 @@ bool PgSession::Connect(PgError* err) {
   Drop();
   conn_ = PQconnectdb(conninfo_.c_str());
   if (PQstatus(conn_) != CONNECTION_OK) {
-    *err = {"08001", std::string("cannot connect to Postgres: ") + PQerrorMessage(conn_), ""};
+    *err = {"08001", std::string("cannot connect to Postgres: ") + PQerrorMessage(conn_), "", ""};
     Drop();
     return false;
   }
@@ -57,7 +67,7 @@ bool PgSession::Connect(PgError* err) {
                       "SET application_name = 'livestore-gateway'; SET statement_timeout = '15s'; "
                       "SET livestore.notify = off"));
   if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
-    *err = {"08001", PQerrorMessage(conn_), ""};
+    *err = {"08001", PQerrorMessage(conn_), "", ""};
     Drop();
     return false;
   }
@@ -65,7 +75,7 @@ bool PgSession::Connect(PgError* err) {
     PgResult r(PQprepare(conn_, p.name, p.sql, p.nparams, nullptr));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
       const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
-      *err = {state ? state : "08001", std::string("prepare ") + p.name + ": " + PQerrorMessage(conn_), ""};
+      *err = {state ? state : "08001", std::string("prepare ") + p.name + ": " + PQerrorMessage(conn_), "", ""};
       Drop();
       return false;
     }
@@ -97,9 +107,11 @@ std::optional<PgResult> PgSession::ExecOnce(Stmt stmt, const std::vector<const c
   const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
   const char* primary = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
   const char* detail = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_DETAIL);
+  const char* context = PQresultErrorField(r.get(), PG_DIAG_CONTEXT);
   err->sqlstate = state ? state : "08006";
   err->message = primary ? primary : PQerrorMessage(conn_);
   err->detail = detail ? detail : "";
+  err->context = context ? context : "";
   if (PQstatus(conn_) != CONNECTION_OK) {
     err->sqlstate = "08006";
     Drop();

@@ -116,7 +116,7 @@ bool Resolve(Server& s, PullState& p, PgError* err) {
     }
     if (!s.db().Exec(Stmt::kCreateStore, id, err)) return false;
   }
-  *err = {"XX000", "store vanished while it was being created", ""};
+  *err = {"XX000", "store vanished while it was being created", "", ""};
   return false;
 }
 

@@ -20,6 +20,10 @@ struct AuthResult {
   bool ok = true;
   int status = 200;  // 401 (no or bad credentials) or 403 (not for this store)
   std::string message;
+  // Who is asking, for the database (livestore.claims): the verified JWT's
+  // payload as its JSON object text; "{}" when no JWT was verified (no
+  // auth, --auth-token, an anonymous push).
+  std::string claims_json = "{}";
 };
 
 AuthResult Authorize(const Config& config, Request& r, const std::optional<std::string>& payload_token,

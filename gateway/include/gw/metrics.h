@@ -14,6 +14,8 @@ class Metrics {
   void PushEvents(size_t n) { push_events_ += n; }
   void UpstreamError() { upstream_errors_++; }
   void DatabaseError() { database_errors_++; }
+  void PushRejected() { push_rejected_++; }     // a hook called livestore.reject: 422
+  void PushHookError() { push_hook_errors_++; }  // any other error raised in a hook: 500
   // `held_polls`: live pulls held right now (built in and proxied).
   std::string Render(size_t held_polls) const;
 
@@ -28,7 +30,8 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
-  std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0};
+  std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0}, push_rejected_{0},
+      push_hook_errors_{0};
 };
 
 }  // namespace gw

@@ -18,9 +18,15 @@ using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
 // A failed statement: its SQLSTATE ("08006" style codes for a lost
 // connection are synthesized) plus messages for logs and error bodies.
+// `context` is the error's CONTEXT (PG_DIAG_CONTEXT): the call stack inside
+// Postgres, e.g. `livestore hook f(text,jsonb) on store "x"` for an error
+// raised by a hook.
 struct PgError {
-  std::string sqlstate, message, detail;
+  std::string sqlstate, message, detail, context;
   bool connection_lost() const;
+  // Raised inside a hook that livestore.append or emit ran (its CONTEXT
+  // names `livestore hook`): the server's own logic failed, not the client.
+  bool raised_in_hook() const;
 };
 
 enum class Stmt { kAppend, kCreateStore, kHead, kStoreInfo, kStoreForTable, kShapePage, kPing };
@@ -31,6 +37,8 @@ class PgSession {
   static PgSession& ForThread(const std::string& conninfo);
 
   // Runs a prepared statement; returns the result, or nullopt with *err set.
+  // kAppend takes (store id, push body, claims JSON): the claims become the
+  // setting livestore.claims, local to the append's own transaction.
   std::optional<PgResult> Exec(Stmt stmt, const std::vector<const char*>& params, PgError* err);
 
  private:

@@ -10,17 +10,20 @@ export const MODES = (process.env.E2E_MODES ?? 'built-in,proxy').split(',').filt
 export const AUTH_TOKEN = 'dev-token'
 const SHAPE_SECRET = 'e2e-shape-secret'
 
-/** Start the gateways of `mode`; `endpoint` is where clients connect. */
-export async function startBackend(mode, { databaseUrl, dir, longPollTimeout }) {
+/**
+ * Start the gateways of `mode`; `endpoint` is where clients connect.
+ * `frontArgs`: extra flags of the client-facing gateway (e.g. --jwt-secret).
+ */
+export async function startBackend(mode, { databaseUrl, dir, longPollTimeout, frontArgs = [] }) {
   const common = { databaseUrl, authToken: AUTH_TOKEN, longPollTimeout }
   if (mode === 'built-in') {
-    const gw = await startGateway({ ...common, logFile: path.join(dir, 'gateway.log') })
+    const gw = await startGateway({ ...common, args: frontArgs, logFile: path.join(dir, 'gateway.log') })
     return describe(mode, gw, [gw])
   }
   if (mode === 'proxy') {
     const shape = await startGateway({ ...common, shapeApi: true, shapeSecret: SHAPE_SECRET, logFile: path.join(dir, 'gateway-shape.log') })
     try {
-      const proxy = await startGateway({ ...common, electricUrl: shape.url, electricSecret: SHAPE_SECRET, logFile: path.join(dir, 'gateway-proxy.log') })
+      const proxy = await startGateway({ ...common, args: frontArgs, electricUrl: shape.url, electricSecret: SHAPE_SECRET, logFile: path.join(dir, 'gateway-proxy.log') })
       return describe(mode, proxy, [shape, proxy])
     } catch (e) {
       await shape.stop()

@@ -6,7 +6,10 @@
 // storeId in one process shut each other down when either one's sync fails
 // (or is reset). Separate processes are also what real clients are.
 //
-// argv[2] is JSON: { storeId, endpoint, clientId, sessionId, storage, authToken, onSyncError, ping }.
+// argv[2] is JSON: { storeId, endpoint, clientId, sessionId, storage, authToken, onSyncError, ping, headers }.
+// `headers` are added to every request the client sends, as a browser adds a
+// same-origin cookie or a proxy in front of the gateway adds Authorization:
+// the stock client itself sends no credential on push (doc section 7.1).
 // Messages to the parent: {type:'ready'}, {type:'items', t, ids}, {type:'shutdown', ok, cause},
 // {type:'reply', id, result|error}. Times `t` are process.hrtime in ms: the
 // monotonic clock is shared by all processes on the machine, so a commit time
@@ -16,7 +19,7 @@ import { createStorePromise, EventSequenceNumber, makeShutdownDeferred, StoreInt
 import { makeSyncBackend } from '@livestore/sync-electric'
 import { Cause, Deferred, Effect, Exit } from 'effect'
 
-import { itemAdded, items, schema, SyncPayload } from './schema.mjs'
+import { itemAdded, items, rejections, schema, SyncPayload } from './schema.mjs'
 
 const cfg = JSON.parse(process.argv[2])
 const now = () => Number(process.hrtime.bigint()) / 1e6
@@ -24,6 +27,16 @@ const send = (msg) => process.connected && process.send(msg)
 
 // The parent going away (test crash, timeout) must not leave clients behind.
 process.on('disconnect', () => process.exit(0))
+
+// Effect's fetch client reads globalThis.fetch at every request.
+if (cfg.headers) {
+  const plainFetch = globalThis.fetch
+  globalThis.fetch = (input, init = {}) => {
+    const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined))
+    for (const [k, v] of Object.entries(cfg.headers)) headers.set(k, v)
+    return plainFetch(input, { ...init, headers })
+  }
+}
 
 const shutdownDeferred = Effect.runSync(makeShutdownDeferred)
 Effect.runPromiseExit(Deferred.await(shutdownDeferred)).then((exit) => {
@@ -66,6 +79,7 @@ const ops = {
     return { t }
   },
   items: () => store.query(items),
+  rejections: () => store.query(rejections),
   // store.syncStatus() is the session's view (pending = not yet taken by the
   // leader); what the backend confirmed is the leader's sync state.
   status: async () => {

@@ -13,7 +13,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
  * Open a client. opts: storeId, endpoint (string or {push,pull,ping}), clientId,
  * logDir, storage ({type:'in-memory'} default, or {type:'fs', baseDirectory}),
  * authToken ('dev-token'), onSyncError ('shutdown': sync failures become visible),
- * ping (sync-electric ping options), readyTimeout (ms).
+ * ping (sync-electric ping options), headers (added to every request), readyTimeout (ms).
  */
 export async function openClient(opts) {
   const clientId = opts.clientId
@@ -26,6 +26,7 @@ export async function openClient(opts) {
     authToken: opts.authToken ?? 'dev-token',
     onSyncError: opts.onSyncError ?? 'shutdown',
     ping: opts.ping,
+    headers: opts.headers,
   }
   const logFile = path.join(opts.logDir, `client-${clientId}.log`)
   const fd = openSync(logFile, 'a')
@@ -110,6 +111,7 @@ export async function openClient(opts) {
   /** Commit items (separate commits, back to back); resolves with the client's commit time. */
   c.commit = async (...list) => (await call('commit', { items: list })).t
   c.items = () => call('items')
+  c.rejections = () => call('rejections')
   c.status = () => call('status')
   /** Wait until every id is visible here; resolves with the time the last one appeared. */
   c.waitForIds = async (ids, opts = {}) => {
