@@ -3,8 +3,9 @@
 # Postgres cluster (under .run/demo, removed on exit), the extension, the
 # gateway on 127.0.0.1:8787 (or the next free port) and the built example on
 # 127.0.0.1:5173 (or the next free port): two origins, so the browser talks to
-# the gateway cross-origin (CORS preflights, exposed electric-* headers).
-# Prints the URLs to open; Ctrl-C stops everything.
+# the gateway cross-origin (CORS preflights, exposed electric-* headers). The
+# example's server-side rules (examples/todomvc/server/hooks.sql) are loaded.
+# Prints the URLs to open and psql one-liners to try; Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -31,6 +32,7 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 embedded_database "$DIR" "$PGPORT"
+psql -X -q "$DB" -v ON_ERROR_STOP=1 -f examples/todomvc/server/hooks.sql >/dev/null
 
 GW_PORT="$(free_port "${GATEWAY_PORT:-8787}")"
 ENDPOINT="http://127.0.0.1:$GW_PORT/api/electric"
@@ -59,7 +61,23 @@ LiveStore TodoMVC, synced through livestore-gateway and Postgres:
 window or a second browser is a second client that syncs through the gateway.)
 
   gateway   $ENDPOINT   (log: .run/demo/gateway.log)
-  Postgres  $DB         (SELECT * FROM livestore.events('$STORE');)
+  Postgres  $DB
+
+Server-side rules (examples/todomvc/server/hooks.sql): a todo containing a
+blocked word (spam, scam, phishing) is rejected in every browser; per-list
+counts are kept in the append's transaction. Try, in another terminal:
+
+  # a todo written in SQL: it appears in both browsers
+  psql "$DB" -c "SELECT livestore.emit('$STORE', jsonb_build_array(jsonb_build_object('name', 'v1.TodoCreated', 'args', jsonb_build_object('id', gen_random_uuid(), 'text', 'written in SQL', 'createdBy', 'psql', 'createdAt', (extract(epoch FROM now()) * 1000)::bigint))))"
+
+  # open and done todos per list, as the hook keeps them
+  psql "$DB" -c "SELECT * FROM todomvc.todo_stats"
+
+  # the list's events, the server's v1.TodoRejected included
+  psql "$DB" -c "SELECT * FROM livestore.events('$STORE')"
+
+  # one more blocked word
+  psql "$DB" -c "INSERT INTO todomvc.todo_blocklist VALUES ('broccoli')"
 
 Ctrl-C to stop.
 MSG

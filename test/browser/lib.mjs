@@ -1,7 +1,7 @@
 // Shared by the browser test and screenshot.mjs: build the example when its
 // sources changed, serve it, launch Debian's chromium through playwright-core
 // and open one independent browser context per user.
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,6 +35,13 @@ export async function startApp({ gateway }) {
   return startStaticServer({ gateway })
 }
 
+/** The example's server-side rules (hooks, todo_stats, blocklist) into a database that has the extension, as a superuser. */
+export function loadServerRules(databaseUrl) {
+  execFileSync('psql', [databaseUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path.join(APP_DIR, 'server/hooks.sql')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+}
+
 export function launchBrowser() {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run test/browser/setup.sh first`)
   return chromium.launch({
@@ -56,9 +63,10 @@ export function launchBrowser() {
  * One user: a fresh browser context (own OPFS, own clientId) with the app open
  * on `storeId`. Console lines, page errors and failed requests are kept in
  * `user.log` for failure messages, the sync client's requests in
- * `user.syncRequests`. Waits for the store to boot.
+ * `user.syncRequests`. Waits for the store to boot, unless `load: false` (then
+ * the caller opens `user.url` itself, e.g. to look at the page while it boots).
  */
-export async function openUser(browser, { appUrl, storeId, name, viewport = { width: 560, height: 560 } }) {
+export async function openUser(browser, { appUrl, storeId, name, viewport = { width: 560, height: 560 }, load = true }) {
   const context = await browser.newContext({ viewport })
   const page = await context.newPage()
   const log = []
@@ -93,14 +101,18 @@ export async function openUser(browser, { appUrl, storeId, name, viewport = { wi
           completed: li.classList.contains('completed'),
         })),
       ),
+    /** The server's rejection notices shown: [{id, text}]. */
+    notices: () =>
+      page.$$eval('#notices li', (lis) => lis.map((li) => ({ id: li.dataset.id, text: li.querySelector('span').textContent }))),
     close: () => context.close(),
   }
-  await user.load()
+  if (load) await user.load()
   return user
 }
 
 /**
- * Wait until `predicate(todos)` holds in the page, checked on every animation
+ * Wait until `predicate(todos, arg, notices)` holds in the page (notices: the
+ * server's rejection notices shown, [{id, text}]), checked on every animation
  * frame; resolves to the page's Date.now() at that moment (same clock as the
  * test process, so action-to-visible latency is a subtraction).
  */
@@ -112,8 +124,14 @@ export async function seenAt(user, predicateSrc, arg, { timeout = 20_000 } = {})
         text: li.querySelector('label').textContent,
         completed: li.classList.contains('completed'),
       }))
+      const notices = [...document.querySelectorAll('#notices li')].map((li) => ({
+        id: li.dataset.id,
+        text: li.querySelector('span').textContent,
+      }))
       // eslint-disable-next-line no-new-func
-      return new Function('todos', 'arg', `return (${src})(todos, arg)`)(todos, arg) ? Date.now() : false
+      return new Function('todos', 'arg', 'notices', `return (${src})(todos, arg, notices)`)(todos, arg, notices)
+        ? Date.now()
+        : false
     },
     [predicateSrc, arg],
     { polling: 'raf', timeout },

@@ -20,6 +20,9 @@ if (!/^[A-Za-z0-9_-]+$/.test(storeId)) {
   history.replaceState(null, '', url)
 }
 const user = url.searchParams.get('user') || 'guest'
+$('#store').textContent = storeId
+$('#user').textContent = user
+document.title = `${storeId} · todos`
 const endpoint = url.searchParams.get('gateway') || (await configuredGateway())
 const authToken = url.searchParams.get('token') ?? undefined
 
@@ -35,15 +38,14 @@ async function configuredGateway(): Promise<string> {
   return `${location.protocol}//${location.hostname}:8787/api/electric`
 }
 
-$('#store').textContent = storeId
-$('#user').textContent = user
-document.title = `${storeId} · todos`
-
 // Checked at the same moment the sync client makes its first contact (see the end).
 const reachable = () =>
   fetch(endpoint, { method: 'HEAD', mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false)
 const reachableAtLoad = reachable()
 
+// The new-todo input stays disabled ("Loading…", index.html) until the store
+// has booted: there is nothing to commit a typed todo to before that.
+const input = $<HTMLInputElement>('#new-todo')
 const store = await createStorePromise({
   schema,
   storeId,
@@ -55,17 +57,32 @@ const store = await createStorePromise({
   syncPayloadSchema: SyncPayload,
   syncPayload: { endpoint, ...(authToken ? { authToken } : {}) },
   disableDevtools: true,
+}).catch((e) => {
+  input.placeholder = 'This list could not be opened in this browser (details in the console)'
+  throw e
 })
 
 // --- rendering -------------------------------------------------------------
 type Todo = typeof todos.Type
 type Filter = 'all' | 'active' | 'completed'
 const filterOf = (): Filter => (location.hash === '#/active' ? 'active' : location.hash === '#/completed' ? 'completed' : 'all')
-let all: ReadonlyArray<Todo> = []
+let all: ReadonlyArray<Todo> = [] // rejected ones included
+
+// A todo the server rejected (v1.TodoRejected, see server/hooks.sql) leaves
+// the list, and a notice says why, in every browser of the list, until this
+// browser dismisses it (kept in localStorage: dismissing is not synced).
+const dismissedKey = `todomvc.dismissed.${storeId}`
+const dismissed = new Set<string>(JSON.parse(localStorage.getItem(dismissedKey) ?? '[]'))
+const dismiss = (id: string) => {
+  dismissed.add(id)
+  localStorage.setItem(dismissedKey, JSON.stringify([...dismissed]))
+  render()
+}
 
 const render = () => {
   const filter = filterOf()
-  const shown = all.filter((t) => (filter === 'all' ? true : filter === 'active' ? !t.completed : t.completed))
+  const live = all.filter((t) => t.rejected == null)
+  const shown = live.filter((t) => (filter === 'all' ? true : filter === 'active' ? !t.completed : t.completed))
   const list = $('#list')
   list.replaceChildren(
     ...shown.map((t) => {
@@ -91,10 +108,27 @@ const render = () => {
       return li
     }),
   )
-  const left = all.filter((t) => !t.completed).length
+  const left = live.filter((t) => !t.completed).length
   $('#count').textContent = `${left} ${left === 1 ? 'item' : 'items'} left`
-  $('#clear').hidden = !all.some((t) => t.completed)
-  $('#footer').hidden = all.length === 0
+  $('#clear').hidden = !live.some((t) => t.completed)
+  $('#footer').hidden = live.length === 0
+  $('#notices').replaceChildren(
+    ...all
+      .filter((t) => t.rejected != null && !dismissed.has(t.id))
+      .map((t) => {
+        const li = document.createElement('li')
+        li.dataset.id = t.id
+        const text = document.createElement('span')
+        text.textContent = `“${t.text}” was rejected by the server: ${t.rejected}`
+        const close = document.createElement('button')
+        close.className = 'dismiss'
+        close.title = 'Dismiss'
+        close.textContent = '×'
+        close.onclick = () => dismiss(t.id)
+        li.append(text, close)
+        return li
+      }),
+  )
   for (const a of document.querySelectorAll<HTMLAnchorElement>('.filters a')) {
     a.classList.toggle('selected', a.getAttribute('href') === `#/${filter === 'all' ? '' : filter}`)
   }
@@ -105,11 +139,13 @@ store.subscribe(queryDb(todos.orderBy([{ col: 'createdAt', direction: 'asc' }, {
   render()
 })
 window.addEventListener('hashchange', render)
+input.disabled = false
+input.placeholder = 'What needs to be done?'
+input.focus()
 
 // --- actions ---------------------------------------------------------------
 $('#new').addEventListener('submit', (e) => {
   e.preventDefault()
-  const input = $<HTMLInputElement>('#new-todo')
   const text = input.value.trim()
   if (!text) return
   store.commit(events.todoCreated({ id: nanoid(), text, createdBy: user, createdAt: Date.now() }))
