@@ -392,23 +392,25 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = pg_catalog.format('permission denied for table %s', source);
   END IF;
   EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE MODE', source);
+  -- One query per page builds the events themselves; the last row of a page
+  -- is the key the next page starts after.
   first_sql := pg_catalog.format(
-    'SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t) ORDER BY %s), pg_catalog.count(*) '
+    'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''name'', $3, ''args'', '
+    'pg_catalog.jsonb_build_object(''new'', pg_catalog.to_jsonb(t))) ORDER BY %s), pg_catalog.count(*) '
     'FROM (SELECT * FROM %s t ORDER BY %s LIMIT $1) t', pk_t, source, pk_t);
   next_sql := pg_catalog.format(
-    'SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t) ORDER BY %s), pg_catalog.count(*) '
+    'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''name'', $3, ''args'', '
+    'pg_catalog.jsonb_build_object(''new'', pg_catalog.to_jsonb(t))) ORDER BY %s), pg_catalog.count(*) '
     'FROM (SELECT * FROM %s t WHERE (%s) OPERATOR(pg_catalog.>) (%s) ORDER BY %s LIMIT $1) t',
     pk_t, source, pk_t, pk_k, pk_t);
-  EXECUTE first_sql INTO page, n USING batch_size;
+  EXECUTE first_sql INTO page, n USING batch_size, NULL::jsonb, event_prefix OPERATOR(pg_catalog.||) 'Inserted';
   WHILE n OPERATOR(pg_catalog.>) 0 LOOP
-    PERFORM @extschema@.emit(store_id, (
-      SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', event_prefix OPERATOR(pg_catalog.||) 'Inserted',
-               'args', pg_catalog.jsonb_build_object('new', r.value)) ORDER BY r.ordinality)
-        FROM pg_catalog.jsonb_array_elements(page) WITH ORDINALITY r));
+    PERFORM @extschema@.emit(store_id, page);
     total := total OPERATOR(pg_catalog.+) n;
-    last_row := page OPERATOR(pg_catalog.->) (n OPERATOR(pg_catalog.-) 1);
     EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;
-    EXECUTE next_sql INTO page, n USING batch_size, last_row;
+    last_row := page OPERATOR(pg_catalog.->) (n OPERATOR(pg_catalog.-) 1)
+                     OPERATOR(pg_catalog.->) 'args' OPERATOR(pg_catalog.->) 'new';
+    EXECUTE next_sql INTO page, n USING batch_size, last_row, event_prefix OPERATOR(pg_catalog.||) 'Inserted';
   END LOOP;
   RETURN total;
 END

@@ -23,7 +23,6 @@ extern "C" {
 namespace {
 
 SPIPlanPtr g_lock = nullptr;    // ($1 table name) -> head, row locked
-SPIPlanPtr g_number = nullptr;  // ($1 events, $2 head) -> the batch with seqNums and identities
 SPIPlanPtr g_create = nullptr;  // ($1 store id)
 
 // The store's head, its row locked until the transaction ends; false when
@@ -53,28 +52,6 @@ void CreateStore(const char* store_id) {
   Datum args[1] = {CStringGetTextDatum(store_id)};
   int rc = SPI_execute_plan(g_create, args, nullptr, false, 1);
   if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: creating the store failed: %s", SPI_result_code_string(rc));
-}
-
-Datum Number(Jsonb* events, int32 head) {
-  if (g_number == nullptr) {
-    Oid types[2] = {JSONBOID, INT4OID};
-    g_number = ls_prepare_kept(
-        "SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-        "'seqNum', $2 OPERATOR(pg_catalog.+) t.o, "
-        "'parentSeqNum', $2 OPERATOR(pg_catalog.+) t.o OPERATOR(pg_catalog.-) 1, "
-        "'name', t.e OPERATOR(pg_catalog.->) 'name', "
-        "'args', COALESCE(t.e OPERATOR(pg_catalog.->) 'args', 'null'::pg_catalog.jsonb), "
-        "'clientId', COALESCE(t.e OPERATOR(pg_catalog.->) 'clientId', '\"" LS_SERVER_IDENTITY "\"'::pg_catalog.jsonb), "
-        "'sessionId', COALESCE(t.e OPERATOR(pg_catalog.->) 'sessionId', '\"" LS_SERVER_IDENTITY "\"'::pg_catalog.jsonb)"
-        ") ORDER BY t.o) FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(e, o)",
-        2, types);
-  }
-  Datum args[2] = {JsonbPGetDatum(events), Int32GetDatum(head)};
-  int rc = SPI_execute_plan(g_number, args, nullptr, false, 1);
-  if (rc != SPI_OK_SELECT || SPI_processed != 1)
-    elog(ERROR, "livestore: numbering the events failed: %s", SPI_result_code_string(rc));
-  bool isnull = false;
-  return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 }
 
 }  // namespace
@@ -110,12 +87,8 @@ Datum ls_emit(PG_FUNCTION_ARGS) {
                     errmsg("store \"%s\" has no room for %d more events", store_id, count),
                     errdetail("Its head is %d; seqNum is an integer.", head)));
   StorePlans* plans = ls_plans_for(table_name, store_id);
-  Datum batch = Number(events, head);
-  Datum args[4] = {Int32GetDatum(head), Int32GetDatum(head + count), batch, CStringGetTextDatum(table_name)};
-  int rc = SPI_execute_plan(plans->append, args, nullptr, false, 0);
-  if (rc != SPI_OK_INSERT || SPI_processed != (uint64)count)
-    elog(ERROR, "livestore: emit wrote " UINT64_FORMAT " of %d events: %s", SPI_processed, count,
-         SPI_result_code_string(rc));
+  uint64 written = ls_emit_rows(plans, table_name, head, count, JsonbPGetDatum(events));
+  if (written != (uint64)count) elog(ERROR, "livestore: emit wrote " UINT64_FORMAT " of %d events", written, count);
   head = ls_finish_write(store_id, table_name, plans, head + 1, head + count);
   SPI_finish();
   PG_RETURN_INT32(head);

@@ -2,7 +2,8 @@
 # Every test of the extension: build and install it, pg_regress and the
 # isolation specs (make installcheck, on temporary instances), a crash scan
 # of their server logs, the libpq race test on a throwaway cluster, and the
-# upgrade path from the oldest released version (upgrade.sh).
+# upgrade path from the oldest released version (upgrade.sh), and
+# import_rows of 1,000,000 rows with bounded memory (import_million.sh).
 # Run as root (the clusters then run as `postgres`) or as a user who can
 # `make install`. Ends with `extension: N passed, N failed` (suites).
 set -u
@@ -38,7 +39,8 @@ build() {
 prepare_out() {
   cluster_stop "$RACE_DIR"   # left running by an interrupted run
   cluster_stop "$OUT/upgrade"
-  rm -rf "$OUT/regress" "$OUT/isolation" "$RACE_DIR" "$OUT/upgrade"
+  cluster_stop "$OUT/import"
+  rm -rf "$OUT/regress" "$OUT/isolation" "$RACE_DIR" "$OUT/upgrade" "$OUT/import"
   mkdir -p "$OUT"
   if [ "$(id -u)" = 0 ]; then chown -R postgres: "$OUT"; fi
 }
@@ -83,4 +85,5 @@ suite isolation installcheck_part isolation
 suite crash-scan crash_scan
 suite race race
 suite upgrade bash test/extension/upgrade.sh "$OUT"
+suite import-1M bash test/extension/import_million.sh "$OUT"
 summary

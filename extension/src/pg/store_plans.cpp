@@ -16,6 +16,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
+#include "livestore/bridge.h"
 #include "livestore/pg/raise.h"
 #include "livestore/pg/store_plans.h"
 
@@ -78,11 +79,12 @@ void ls_forget_plans(const char* table_name) {
   if (g_plans == nullptr) return;
   StorePlans* p = (StorePlans*)hash_search(g_plans, table_name, HASH_FIND, nullptr);
   if (p == nullptr) return;
-  SPIPlanPtr append = p->append, same = p->same, stored = p->stored;
+  SPIPlanPtr append = p->append, same = p->same, stored = p->stored, emit = p->emit;
   hash_search(g_plans, table_name, HASH_REMOVE, nullptr);
   SPI_freeplan(append);
   SPI_freeplan(same);
   if (stored != nullptr) SPI_freeplan(stored);
+  if (emit != nullptr) SPI_freeplan(emit);
 }
 
 StorePlans* ls_plans_for(const char* table_name, const char* store_id) {
@@ -143,7 +145,37 @@ StorePlans* ls_plans_for(const char* table_name, const char* store_id) {
   p->append = append;
   p->same = same;
   p->stored = nullptr;
+  p->emit = nullptr;
   return p;
+}
+
+uint64 ls_emit_rows(StorePlans* plans, const char* table_name, int32 head, int32 count, Datum events) {
+  if (plans->emit == nullptr) {
+    // Straight from the array's elements: no numbered copy of the batch is
+    // built first (that cost more than the insert itself).
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfo(
+        &sql,
+        "WITH h AS (UPDATE livestore.stores s SET head = $2 "
+        "WHERE s.table_name OPERATOR(pg_catalog.=) $4 AND s.head OPERATOR(pg_catalog.=) $1 RETURNING 1) "
+        "INSERT INTO %s (\"seqNum\", \"parentSeqNum\", \"name\", \"args\", \"clientId\", \"sessionId\") "
+        "SELECT $1 OPERATOR(pg_catalog.+) t.o::pg_catalog.int4, "
+        "$1 OPERATOR(pg_catalog.+) t.o::pg_catalog.int4 OPERATOR(pg_catalog.-) 1, "
+        "t.e OPERATOR(pg_catalog.->>) 'name', "
+        "COALESCE(t.e OPERATOR(pg_catalog.->) 'args', 'null'::pg_catalog.jsonb), "
+        "COALESCE(t.e OPERATOR(pg_catalog.->>) 'clientId', '" LS_SERVER_IDENTITY "'), "
+        "COALESCE(t.e OPERATOR(pg_catalog.->>) 'sessionId', '" LS_SERVER_IDENTITY "') "
+        "FROM pg_catalog.jsonb_array_elements($3) WITH ORDINALITY AS t(e, o) "
+        "WHERE EXISTS (SELECT 1 FROM h)",
+        quote_qualified_identifier(plans->schema_name, plans->table_name));
+    Oid types[4] = {INT4OID, INT4OID, JSONBOID, TEXTOID};
+    plans->emit = ls_prepare_kept(sql.data, 4, types);
+  }
+  Datum args[4] = {Int32GetDatum(head), Int32GetDatum(head + count), events, CStringGetTextDatum(table_name)};
+  int rc = SPI_execute_plan(plans->emit, args, nullptr, false, 0);
+  if (rc != SPI_OK_INSERT) elog(ERROR, "livestore: emit failed: %s", SPI_result_code_string(rc));
+  return SPI_processed;
 }
 
 Datum ls_stored_events(StorePlans* plans, int32 first_seq, int32 last_seq) {

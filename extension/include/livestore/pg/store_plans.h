@@ -14,6 +14,7 @@ typedef struct StorePlans {
   SPIPlanPtr append;   /* ($1 parent, $2 last seq, $3 batch, $4 table name) -> rows inserted */
   SPIPlanPtr same;     /* ($1 batch) -> how many batch events are stored identically */
   SPIPlanPtr stored;   /* ($1 first, $2 last seqNum) -> jsonb array of the rows; made on first use */
+  SPIPlanPtr emit;     /* ($1 head, $2 new head, $3 events, $4 table name) -> rows inserted; on first use */
 } StorePlans;
 
 /* The plans of a store, made or re-made as needed; LS002 if it does not exist. */
@@ -24,6 +25,10 @@ void ls_forget_plans(const char* table_name);
 
 /* Looks the store up in livestore.stores; false when it does not exist. */
 bool ls_lookup_store(const char* table_name, char* schema_out, int32* head_out);
+
+/* emit()'s insert: the events numbered after `head` (which must be the
+ * store's head, row locked), identities filled in. Returns rows inserted. */
+uint64 ls_emit_rows(StorePlans* plans, const char* table_name, int32 head, int32 count, Datum events);
 
 /* The rows first..last of the store's log as a jsonb array, as stored. */
 Datum ls_stored_events(StorePlans* plans, int32 first_seq, int32 last_seq);
