@@ -139,6 +139,32 @@ if (sqlMd) {
   row('1 SQL append (pgbench)', 'bench/sql/run.sh', 'failed or printed nothing: see sql.log in the results', '', '', '', 'error')
 }
 
+// ---- 1: hooks and emit against append (bench/sql/hooks.sh's table) ----
+const hooksMd = readText('sql-hooks.md')
+if (hooksMd) {
+  const lines = hooksMd.split('\n').filter((l) => l.trim().startsWith('|'))
+  const cells = (l) => l.trim().replace(/^\||\|$/g, '').split('|').map((s) => s.trim())
+  const header = lines.length ? cells(lines[0]) : []
+  const cols = ['batch', 'clients', 'livestore.notify', 'append (no hooks)', 'append + no-op hook', 'append + projection hook', 'emit']
+    .map((h) => header.indexOf(h))
+  if (cols.every((i) => i >= 0)) {
+    const [ib, ic, inot, ia, inop, iprj, iemt] = cols
+    for (const l of lines.slice(2)) {
+      const v = cells(l)
+      const num = (i) => Number(v[i].replace(/[^0-9.]/g, ''))
+      const [a, n, p, e] = [num(ia), num(inop), num(iprj), num(iemt)]
+      row('1 SQL append: hooks, emit (pgbench)', `batch ${v[ib]}, ${v[ic]} sessions${v[inot] === 'off' ? ', notify off' : ''}`,
+        `append + no-op hook: ${int(n)}; append + projection hook: ${int(p)}; emit: ${int(e)} events/s`,
+        `livestore.append, no hooks: ${int(a)} events/s`,
+        `${rx(ratio(n, a))} no-op hook; ${rx(ratio(p, a))} projection hook; ${rx(ratio(e, a))} emit`, '—', '—')
+    }
+  } else {
+    row('1 SQL append: hooks, emit (pgbench)', 'bench/sql/hooks.sh', 'table format not recognised: see sql-hooks.md in the results', '', '', '', '—')
+  }
+} else if (fs.existsSync(path.join(run, 'sql-hooks.log'))) {
+  row('1 SQL append: hooks, emit (pgbench)', 'bench/sql/hooks.sh', 'failed or printed nothing: see sql-hooks.log in the results', '', '', '', 'error')
+}
+
 // ---- 2: HTTP push ----
 for (const b of batches)
   for (const c of conc) {
@@ -308,7 +334,7 @@ for (const f of fs.readdirSync(run).sort()) {
   if (f.endsWith('.json') && f !== 'context.json') raw[f.replace(/\.json$/, '')] = readJson(f)
   else if (f.endsWith('.jsonl')) raw[f.replace(/\.jsonl$/, '')] = readJsonl(f)
 }
-const out = { context: { ...ctx, loadavg_end: loadEnd }, rows, table_markdown: md, sql_markdown: sqlMd || null, charts, raw }
+const out = { context: { ...ctx, loadavg_end: loadEnd }, rows, table_markdown: md, sql_markdown: sqlMd || null, sql_hooks_markdown: hooksMd || null, charts, raw }
 fs.writeFileSync(path.join(results, `bench-${stamp}.json`), JSON.stringify(out, null, 2))
 fs.writeFileSync(path.join(results, `bench-${stamp}.md`), header + '\n\n' + md)
 for (const [from, to] of [[`bench-${stamp}.json`, 'latest.json'], [`bench-${stamp}.md`, 'latest.md'], [path.basename(pushPng), 'push-latency.png'], [path.basename(fanPng), 'fanout-latency.png']])

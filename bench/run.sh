@@ -12,7 +12,9 @@
 #   BENCH_ROUNDS             rounds per push point, sides in alternating order; the best round
 #                            of each side is reported (quick 1, full 2)
 #   BENCH_CONCURRENCY        "1 16 64"      BENCH_BATCHES  "1 50"
-#   BENCH_SQL_SECONDS        per pgbench point of bench/sql (quick 1, full 8)
+#   BENCH_SQL_SECONDS        per pgbench point of bench/sql/run.sh (quick 1, full 8)
+#   BENCH_HOOKS_SECONDS      per pgbench run of bench/sql/hooks.sh (quick 1, full 3)
+#   BENCH_HOOKS_ROUNDS       its rounds per point, the median reported (quick 1, full 3)
 #   BENCH_FANOUT_READERS     "100 1000"     BENCH_FANOUT_SECONDS (quick 3, full 15)
 #   BENCH_FANOUT_INTERVAL_MS between the writer's pushes (250)
 #   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
@@ -32,6 +34,8 @@ WARMUP="${BENCH_WARMUP:-$(q 0.5 1)}"
 CONCURRENCY="${BENCH_CONCURRENCY:-1 16 64}"
 BATCHES="${BENCH_BATCHES:-1 50}"
 SQL_SECONDS="${BENCH_SQL_SECONDS:-$(q 1 8)}"
+HOOKS_SECONDS="${BENCH_HOOKS_SECONDS:-$(q 1 3)}"
+HOOKS_ROUNDS="${BENCH_HOOKS_ROUNDS:-$(q 1 3)}"
 FANOUT_READERS="${BENCH_FANOUT_READERS:-100 1000}"
 FANOUT_SECONDS="${BENCH_FANOUT_SECONDS:-$(q 3 15)}"
 FANOUT_INTERVAL_MS="${BENCH_FANOUT_INTERVAL_MS:-250}"
@@ -185,6 +189,10 @@ if want sql 1; then
   else
     log "1 SQL append: bench/sql/run.sh is not there, skipped"
   fi
+  # Hooks and emit against append (issue 9): the same kind of cluster, after it.
+  log "1 SQL append: bench/sql/hooks.sh (pgbench, $HOOKS_ROUNDS round(s) of $HOOKS_SECONDS s per side and point)"
+  BENCH_SECONDS="$HOOKS_SECONDS" BENCH_ROUNDS="$HOOKS_ROUNDS" bash bench/sql/hooks.sh >"$RUN/sql-hooks.md" 2>>"$RUN/sql-hooks.log" ||
+    log "bench/sql/hooks.sh failed (see $RUN/sql-hooks.log)"
 fi
 
 # ---- the cluster, the main gateway and the reference proxy -----------------------

@@ -11,77 +11,24 @@
 #   is reported, which steadies the figures on a busy machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source test/lib/cluster.sh
-source test/lib/ports.sh
+source bench/sql/lib.sh
 
 SECS=${BENCH_SECONDS:-10}
 SIZES=${BENCH_SIZES:-1 10 50}
 CLIENTS=${BENCH_CLIENTS:-1 8}
 ROUNDS=${BENCH_ROUNDS:-1}
-LOAD_START=$(cut -d' ' -f1 /proc/loadavg)  # other work on the machine skews figures
-RESULTS=$PWD/bench/results
 
-# A directory and port of its own: bench/run.sh may run this at the same time.
-mkdir -p build/bench "$RESULTS"
-DIR=$(mktemp -d "$PWD/build/bench/sql.XXXXXX")
-chmod 755 "$DIR"
-mkdir "$DIR/scripts"
-PORT=$(free_port $((20000 + RANDOM % 30000)))
-cluster_start "$DIR/pg" "$PORT"
-trap 'rc=$?; cluster_stop "$DIR/pg"; if [ $rc = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR" >&2; fi' EXIT
-CONN=(-h "$DIR/pg" -p "$PORT" -U postgres)
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "${CONN[@]}" -d postgres "$@"; }
+bench_cluster sql
 sql -c 'CREATE EXTENSION livestore'
 
 # Both sides read the head with one statement and compute the seqNums with
-# \set. pgbench substitutes :vars by plain text, also inside quoted literals
-# (so only with -M simple), but skips "::"; hence the space in `": :s1`.
+# \set (write_script in lib.sh).
 EVENT_ARGS='{"id":"item-0001","text":"hello world"}'
 parent() { if [ "$1" = 1 ]; then echo ":h"; else echo ":s$(($1 - 1))"; fi; }
 append_event() {
   echo "{\"name\":\"v1.ItemAdded\",\"args\":$EVENT_ARGS,\"seqNum\": :s$1,\"parentSeqNum\": $(parent "$1"),\"clientId\":\"bench\",\"sessionId\":\"bench-1\"}"
 }
 insert_row() { echo "(:s$1, $(parent "$1"), 'v1.ItemAdded', '$EVENT_ARGS', 'bench', 'bench-1')"; }
-
-# write_script SIZE HEAD_QUERY ITEM_FUNCTION BEFORE AFTER: the head query,
-# \set s1..sN, then one statement BEFORE item,item,... AFTER.
-write_script() {
-  local items=() i
-  for i in $(seq "$1"); do items+=("$($3 "$i")"); done
-  echo "$2 \\gset"
-  for i in $(seq "$1"); do echo "\\set s$i :h + $i"; done
-  (IFS=,; echo "$4${items[*]}$5;")
-}
-
-# One pgbench run; prints events/s. Fails on any error or aborted client.
-run_point() {  # SCRIPT SIZE CLIENTS [PGOPTIONS]
-  local out tps
-  sql -c CHECKPOINT
-  out=$(PGOPTIONS="${4:-}" pgbench -n -M simple -c "$3" -j "$3" -T "$SECS" -f "$1" "${CONN[@]}" postgres 2>&1) ||
-    { echo "$out" >&2; return 1; }
-  grep -q '^number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; return 1; }
-  tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out")
-  awk -v t="$tps" -v b="$2" 'BEGIN { printf "%.0f", t * b }'
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-# Every log written must be 1..max, chained: proves the substitutions worked.
-check_logs() {
-  sql <<'EOF'
-DO $$
-DECLARE t regclass; n bigint; m integer; bad bigint;
-BEGIN
-  FOR t IN SELECT c.oid FROM pg_class c WHERE c.relname LIKE 'eventlog_6_%' AND c.relkind = 'r' LOOP
-    EXECUTE format('SELECT count(*), coalesce(max("seqNum"), 0), count(*) FILTER (WHERE "parentSeqNum" <> "seqNum" - 1) FROM %s', t)
-      INTO n, m, bad;
-    IF n = 0 OR n <> m OR bad <> 0 THEN
-      RAISE EXCEPTION '%: % rows, max seqNum %, % broken links', t, n, m, bad;
-    END IF;
-  END LOOP;
-END $$;
-EOF
-}
 
 # "append, notify off" is how the gateway appends (livestore.notify = off,
 # wake-ups sent separately): the fair comparison with the bare INSERT.
@@ -125,8 +72,7 @@ check_logs
 
 report="# livestore.append vs bare INSERT (pgbench, fsync on)
 
-$(date -u '+%Y-%m-%d %H:%M UTC'), median of $ROUNDS run(s) of $SECS s per point, load average $LOAD_START at start, $(cut -d' ' -f1 /proc/loadavg) at end, $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)),
-$(pg_config --version), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')
+$(run_context)
 
 $table"
 echo "$report" | tee "$RESULTS/sql-$(date -u +%Y%m%dT%H%M%S).md"
