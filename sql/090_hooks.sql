@@ -175,6 +175,15 @@ SELECT livestore.add_hook('brk', 'broken(text, jsonb)');
 ROLLBACK;
 SELECT livestore.emit('brk', '[{"name":"v1.A"}]');
 
+-- A batch already in stored form (the six fields, nothing else), as clients
+-- send them, reaches the hooks as sent: equal to the rows written.
+TRUNCATE hook_log;
+SELECT livestore.create_store('hk-full');
+SELECT livestore.append('hk-full', '[{"name":"v1.Full","args":{"a":[1,2.50]},"seqNum":1,"parentSeqNum":0,"clientId":"c","sessionId":"s"},
+                                     {"name":"v1.Full","args":null,"seqNum":2,"parentSeqNum":1,"clientId":"c","sessionId":"s"}]');
+SELECT hook, events = (SELECT jsonb_agg(to_jsonb(e) ORDER BY "seqNum") FROM eventlog_6_hk_full e) AS as_stored
+  FROM hook_log ORDER BY n;
+
 SELECT livestore.drop_hook(store_pattern, hook) FROM livestore.list_hooks();
 SELECT count(*) AS dropped FROM (SELECT livestore.drop_store(store_id) FROM livestore.stores) d;
 DROP FUNCTION log_a(text, jsonb), log_b(text, jsonb), owned_hook(text, jsonb), derive(text, jsonb),

@@ -81,7 +81,7 @@ Datum ls_append(PG_FUNCTION_ARGS) {
   } else if (SPI_processed != (uint64)info.count) {
     elog(ERROR, "livestore: appended " UINT64_FORMAT " rows of a %d-event batch", SPI_processed, info.count);
   } else {
-    head = ls_finish_write(store_id, table_name, plans, info.first_seq, info.last_seq);
+    head = ls_finish_write(store_id, table_name, plans, info.first_seq, info.last_seq, batch);
   }
   SPI_finish();
   PG_RETURN_INT32(head);

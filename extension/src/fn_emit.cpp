@@ -89,7 +89,7 @@ Datum ls_emit(PG_FUNCTION_ARGS) {
   StorePlans* plans = ls_plans_for(table_name, store_id);
   uint64 written = ls_emit_rows(plans, table_name, head, count, JsonbPGetDatum(events));
   if (written != (uint64)count) elog(ERROR, "livestore: emit wrote " UINT64_FORMAT " of %d events", written, count);
-  head = ls_finish_write(store_id, table_name, plans, head + 1, head + count);
+  head = ls_finish_write(store_id, table_name, plans, head + 1, head + count, nullptr);
   SPI_finish();
   PG_RETURN_INT32(head);
 }

@@ -77,3 +77,17 @@ char* ls_batch_fields_json(Jsonb* batch) {
   appendStringInfoChar(&out, ']');
   return out.data;
 }
+
+bool ls_batch_is_stored_form(Jsonb* batch) {
+  static const char* const kStored[] = {"name", "args", "clientId", "sessionId", "seqNum", "parentSeqNum"};
+  JsonbIterator* it = JsonbIteratorInit(&batch->root);
+  JsonbValue v;
+  for (JsonbIteratorToken tok; (tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE;) {
+    if (tok != WJB_ELEM) continue;
+    if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data) || JsonContainerSize(v.val.binary.data) != 6)
+      return false;
+    for (const char* key : kStored)
+      if (getKeyJsonValueFromContainer(v.val.binary.data, key, strlen(key), nullptr) == nullptr) return false;
+  }
+  return true;
+}

@@ -21,11 +21,13 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 }
+#include "livestore/pg/batch_fields.h"
 #include "livestore/pg/hooks.h"
 #include "livestore/pg/settings.h"
 
@@ -166,7 +168,7 @@ void Notify(const char* store_id, const char* table_name, int32 head) {
 }  // namespace
 
 int32 ls_finish_write(const char* store_id, const char* table_name, StorePlans* plans, int32 first_seq,
-                      int32 last_seq) {
+                      int32 last_seq, Jsonb* batch) {
   int32 head = last_seq;
   LoadHooks();
   // Copied out: a hook that emits may reload the cache under this loop.
@@ -181,7 +183,9 @@ int32 ls_finish_write(const char* store_id, const char* table_name, StorePlans* 
     ++matched;
   }
   if (matched > 0) {
-    Datum events = ls_stored_events(plans, first_seq, last_seq);
+    // A client's batch is normally already what the log holds: no read-back.
+    Datum events = batch != nullptr && ls_batch_is_stored_form(batch) ? JsonbPGetDatum(batch)
+                                                                      : ls_stored_events(plans, first_seq, last_seq);
     for (int i = 0; i < matched; ++i) CallHook(&run[i], store_id, table_name, events);
     char schema[NAMEDATALEN];
     if (!ls_lookup_store(table_name, schema, &head))

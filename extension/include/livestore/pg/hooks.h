@@ -12,7 +12,9 @@
 /* Rows first_seq..last_seq were just written to the store (head row locked).
  * Runs the matching hooks in order (each as its function's owner), sends the
  * NOTIFY the settings call for, and returns the store's head afterwards,
- * which includes what the hooks emitted into the same store. `plans` is not
- * used after the first hook runs. */
+ * which includes what the hooks emitted into the same store. `batch` is the
+ * written batch as given (or NULL): the hooks get it as is when it is in
+ * stored form, else the rows read back. `plans` is not used after the first
+ * hook runs. */
 int32 ls_finish_write(const char* store_id, const char* table_name, StorePlans* plans, int32 first_seq,
-                      int32 last_seq);
+                      int32 last_seq, Jsonb* batch);
