@@ -4,7 +4,9 @@
 # gateway on 127.0.0.1:8787 (or the next free port) and the built example on
 # 127.0.0.1:5173 (or the next free port): two origins, so the browser talks to
 # the gateway cross-origin (CORS preflights, exposed electric-* headers). The
-# example's server-side rules (examples/todomvc/server/hooks.sql) are loaded.
+# example's server-side rules (examples/todomvc/server/hooks.sql) are loaded,
+# and a table written by plain SQL, todos_legacy, is captured into a list of
+# its own (examples/todomvc/server/legacy.sql).
 # Prints the URLs to open and psql one-liners to try; Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,10 @@ trap stop EXIT
 
 embedded_database "$DIR" "$PGPORT"
 psql -X -q "$DB" -v ON_ERROR_STOP=1 -f examples/todomvc/server/hooks.sql >/dev/null
+STAMP="$(date +%H%M%S)"
+STORE="demo-$STAMP"
+LEGACY="legacy-$STAMP"
+psql -X -q "$DB" -v ON_ERROR_STOP=1 -v store="$LEGACY" -f examples/todomvc/server/legacy.sql >/dev/null
 
 GW_PORT="$(free_port "${GATEWAY_PORT:-8787}")"
 ENDPOINT="http://127.0.0.1:$GW_PORT/api/electric"
@@ -48,7 +54,6 @@ node examples/todomvc/serve.mjs --port "$APP_PORT" --gateway "$ENDPOINT" >"$DIR/
 APP_PID=$!
 wait_listening "$APP_PORT" "$APP_PID" "$DIR/app.log"
 
-STORE="demo-$(date +%H%M%S)"
 APP="http://127.0.0.1:$APP_PORT"
 cat <<MSG
 
@@ -78,6 +83,22 @@ counts are kept in the append's transaction. Try, in another terminal:
 
   # one more blocked word
   psql "$DB" -c "INSERT INTO todomvc.todo_blocklist VALUES ('broccoli')"
+
+An existing table, written by plain SQL as an old backend would: todos_legacy
+is captured into its own list (examples/todomvc/server/legacy.sql); every
+committed row change becomes an event, and the rows show read-only:
+
+  open  $APP/?store=$LEGACY&user=alice
+  and   $APP/?store=$LEGACY&user=bob     in a private window or another browser
+
+  psql "$DB" -c "INSERT INTO todos_legacy (title) VALUES ('written by the old backend')"
+  psql "$DB" -c "UPDATE todos_legacy SET completed = true WHERE title = 'written by the old backend'"
+  psql "$DB" -c "UPDATE todos_legacy SET title = 'renamed in SQL' WHERE title = 'written by the old backend'"
+  psql "$DB" -c "DELETE FROM todos_legacy WHERE title = 'renamed in SQL'"
+
+  # the table and the list's events (v1.LegacyTodoInserted / Updated / Deleted)
+  psql "$DB" -c "TABLE todos_legacy"
+  psql "$DB" -c "SELECT * FROM livestore.events('$LEGACY')"
 
 Ctrl-C to stop.
 MSG

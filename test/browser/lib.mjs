@@ -42,6 +42,18 @@ export function loadServerRules(databaseUrl) {
   })
 }
 
+/**
+ * The example's table `todos_legacy` (examples/todomvc/server/legacy.sql): created with two rows when missing,
+ * and captured into the list `storeId` (capture + import_rows in one transaction), as a superuser.
+ */
+export function loadLegacyTable(databaseUrl, storeId) {
+  execFileSync(
+    'psql',
+    [databaseUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `store=${storeId}`, '-f', path.join(APP_DIR, 'server/legacy.sql')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+}
+
 export function launchBrowser() {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run test/browser/setup.sh first`)
   return chromium.launch({

@@ -8,7 +8,9 @@
 -- transaction, for every store (pattern '%'; each store is one todo list):
 --
 --   todomvc.track_todos           keeps todomvc.todo_items (each todo's state)
---                                 and todomvc.todo_stats (per list: open, done)
+--                                 and todomvc.todo_stats (per list: open, done),
+--                                 rows of todos_legacy captured into a list
+--                                 (server/legacy.sql) included
 --   todomvc.reject_blocked_words  a v1.TodoCreated whose text contains a word of
 --                                 todomvc.todo_blocklist (whole word, any case)
 --                                 is accepted, and answered with a compensating
@@ -101,10 +103,23 @@ BEGIN
       WHEN 'v1.TodoDeleted' THEN
         DELETE FROM todomvc.todo_items WHERE store_id = store AND id = todo;
       WHEN 'v1.TodoClearedCompleted' THEN
-        DELETE FROM todomvc.todo_items WHERE store_id = store AND completed;
+        -- legacy todos (below) belong to their table: only their row removes them
+        DELETE FROM todomvc.todo_items WHERE store_id = store AND completed AND id NOT LIKE 'legacy:%';
       WHEN 'v1.TodoRejected' THEN
         INSERT INTO todomvc.todo_items AS t (store_id, id, rejected) VALUES (store, todo, e->'args'->>'reason')
         ON CONFLICT (store_id, id) DO UPDATE SET rejected = excluded.rejected;
+      -- Rows of todos_legacy captured into this list (server/legacy.sql): the
+      -- todo 'legacy:<id>' is the row as it is now (the app's INSERT OR REPLACE).
+      WHEN 'v1.LegacyTodoInserted', 'v1.LegacyTodoUpdated' THEN
+        IF e->>'name' = 'v1.LegacyTodoUpdated' AND e->'args'->'old'->>'id' <> e->'args'->'new'->>'id' THEN  -- a new key
+          DELETE FROM todomvc.todo_items WHERE store_id = store AND id = 'legacy:' || (e->'args'->'old'->>'id');
+        END IF;
+        INSERT INTO todomvc.todo_items AS t (store_id, id, text, completed)
+        VALUES (store, 'legacy:' || (e->'args'->'new'->>'id'), e->'args'->'new'->>'title',
+                (e->'args'->'new'->>'completed')::boolean)
+        ON CONFLICT (store_id, id) DO UPDATE SET text = excluded.text, completed = excluded.completed, rejected = NULL;
+      WHEN 'v1.LegacyTodoDeleted' THEN
+        DELETE FROM todomvc.todo_items WHERE store_id = store AND id = 'legacy:' || (e->'args'->'old'->>'id');
       ELSE
         NULL;  -- events of other apps: not ours
     END CASE;

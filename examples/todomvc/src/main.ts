@@ -6,7 +6,7 @@ import LiveStoreSharedWorker from '@livestore/adapter-web/shared-worker?sharedwo
 import { createStorePromise, nanoid, queryDb } from '@livestore/livestore'
 
 import LiveStoreWorker from './livestore.worker.ts?worker'
-import { events, schema, SyncPayload, todos } from './schema.ts'
+import { events, isLegacy, schema, SyncPayload, todos } from './schema.ts'
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T
 
@@ -88,7 +88,7 @@ const render = () => {
     ...shown.map((t) => {
       const li = document.createElement('li')
       li.dataset.id = t.id
-      if (t.completed) li.className = 'completed'
+      li.classList.toggle('completed', t.completed)
       const toggle = document.createElement('input')
       toggle.type = 'checkbox'
       toggle.className = 'toggle'
@@ -100,6 +100,16 @@ const render = () => {
       const by = document.createElement('span')
       by.className = 'by'
       by.textContent = t.createdBy
+      // A row of todos_legacy (server/legacy.sql): shown, not changed here.
+      // The old backend's table is its source of truth; an UPDATE or DELETE
+      // there reaches every browser.
+      if (isLegacy(t.id)) {
+        li.classList.add('legacy')
+        li.title = 'A row of the Postgres table todos_legacy: change it there'
+        toggle.disabled = true
+        li.append(toggle, label, by)
+        return li
+      }
       const destroy = document.createElement('button')
       destroy.className = 'destroy'
       destroy.title = 'Delete'
@@ -110,7 +120,7 @@ const render = () => {
   )
   const left = live.filter((t) => !t.completed).length
   $('#count').textContent = `${left} ${left === 1 ? 'item' : 'items'} left`
-  $('#clear').hidden = !live.some((t) => t.completed)
+  $('#clear').hidden = !live.some((t) => t.completed && !isLegacy(t.id)) // Clear completed leaves legacy todos
   $('#footer').hidden = live.length === 0
   $('#notices').replaceChildren(
     ...all
