@@ -10,6 +10,7 @@
 // `headers` are added to every request the client sends, as a browser adds a
 // same-origin cookie or a proxy in front of the gateway adds Authorization:
 // the stock client itself sends no credential on push (doc section 7.1).
+// Ops: commit, items, rejections, rows (any table of schema.mjs), status, close.
 // Messages to the parent: {type:'ready'}, {type:'items', t, ids}, {type:'shutdown', ok, cause},
 // {type:'reply', id, result|error}. Times `t` are process.hrtime in ms: the
 // monotonic clock is shared by all processes on the machine, so a commit time
@@ -19,7 +20,7 @@ import { createStorePromise, EventSequenceNumber, makeShutdownDeferred, StoreInt
 import { makeSyncBackend } from '@livestore/sync-electric'
 import { Cause, Deferred, Effect, Exit } from 'effect'
 
-import { itemAdded, items, rejections, schema, SyncPayload } from './schema.mjs'
+import { itemAdded, items, rejections, schema, SyncPayload, tables } from './schema.mjs'
 
 const cfg = JSON.parse(process.argv[2])
 const now = () => Number(process.hrtime.bigint()) / 1e6
@@ -80,6 +81,7 @@ const ops = {
   },
   items: () => store.query(items),
   rejections: () => store.query(rejections),
+  rows: ({ table }) => store.query(tables[table]),
   // store.syncStatus() is the session's view (pending = not yet taken by the
   // leader); what the backend confirmed is the leader's sync state.
   status: async () => {

@@ -112,6 +112,8 @@ export async function openClient(opts) {
   c.commit = async (...list) => (await call('commit', { items: list })).t
   c.items = () => call('items')
   c.rejections = () => call('rejections')
+  /** All rows of one of the client's tables (schema.mjs `tables`). */
+  c.rows = (table) => call('rows', { table })
   c.status = () => call('status')
   /** Wait until every id is visible here; resolves with the time the last one appeared. */
   c.waitForIds = async (ids, opts = {}) => {
