@@ -165,6 +165,66 @@ if (hooksMd) {
   row('1 SQL append: hooks, emit (pgbench)', 'bench/sql/hooks.sh', 'failed or printed nothing: see sql-hooks.log in the results', '', '', '', 'error')
 }
 
+// ---- 1: capture, import and consumers (bench/sql/capture.sh's tables) ----
+const captureMd = readText('sql-capture.md')
+if (captureMd) {
+  // Its tables, each as its header cells and rows of cells.
+  const tables = []
+  let cur = null
+  for (const l of captureMd.split('\n')) {
+    if (!l.trim().startsWith('|')) { cur = null; continue }
+    const c = l.trim().replace(/^\||\|$/g, '').split('|').map((s) => s.trim())
+    if (!cur) tables.push((cur = { header: c, rows: [] }))
+    else if (!c.every((x) => /^:?-+:?$/.test(x))) cur.rows.push(c)
+  }
+  const find = (...names) => tables.find((t) => names.every((n) => t.header.includes(n)))
+  const num = (s) => Number(String(s ?? '').replace(/[^0-9.]/g, ''))
+  const B = '1 SQL: capture, import, consume'
+  let seen = 0
+  const cap = find('rows per INSERT', 'clients', 'tables', 'plain INSERT rows/s', 'captured INSERT rows/s')
+  if (cap) {
+    seen++
+    const i = (n) => cap.header.indexOf(n)
+    for (const v of cap.rows) {
+      const plain = num(v[i('plain INSERT rows/s')]), c = num(v[i('captured INSERT rows/s')])
+      const notify = i('livestore.notify') >= 0 && v[i('livestore.notify')] === 'off' ? ', notify off' : ''
+      const tables = v[i('tables')] === 'one for all' ? 'one table for all' : 'a table each'
+      row(B, `capture: ${v[i('rows per INSERT')]} row${v[i('rows per INSERT')] === '1' ? '' : 's'} per INSERT, ${v[i('clients')]} sessions, ${tables}${notify}`,
+        `INSERT into a captured table: ${int(c)} rows/s`, `INSERT into a plain table: ${int(plain)} rows/s`,
+        rx(ratio(c, plain)), '—', '—')
+    }
+  }
+  const imp = find('rows', 'import_rows rows/s', 'COPY TO STDOUT rows/s', 'INSERT ... SELECT rows/s')
+  if (imp) {
+    seen++
+    const i = (n) => imp.header.indexOf(n)
+    for (const v of imp.rows) {
+      const r = num(v[i('import_rows rows/s')]), cp = num(v[i('COPY TO STDOUT rows/s')]), ins = num(v[i('INSERT ... SELECT rows/s')])
+      row(B, `import: ${int(num(v[i('rows')]))} rows, batch ${v[i('batch')] ?? '?'}`,
+        `livestore.import_rows: ${int(r)} rows/s (${v[i('import_rows s')] ?? '?'} s)`,
+        `COPY TO STDOUT: ${int(cp)} rows/s; INSERT ... SELECT into a copy: ${int(ins)} rows/s`,
+        `${rx(ratio(r, cp))} COPY; ${rx(ratio(r, ins))} INSERT`, '—', '—')
+    }
+  }
+  const con = find('events', 'stores', 'workers', 'events/s')
+  if (con) {
+    seen++
+    const i = (n) => con.header.indexOf(n)
+    const ib = con.header.findIndex((h) => h.startsWith('one INSERT'))
+    const one = con.rows.find((v) => v[i('workers')] === '1')
+    for (const v of con.rows) {
+      const e = num(v[i('events/s')]), base = num(v[ib])
+      row(B, `consume: ${int(num(v[i('events')]))} events in ${v[i('stores')]} stores, ${v[i('workers')]} worker${v[i('workers')] === '1' ? '' : 's'}, max_events ${v[i('max_events')] ?? '?'}`,
+        `livestore.consume workers: ${int(e)} events/s`,
+        `one INSERT ... SELECT of the same events: ${int(base)} rows/s${one && one !== v ? `; 1 worker: ${int(num(one[i('events/s')]))} events/s` : ''}`,
+        `${rx(ratio(e, base))} INSERT${one && one !== v ? `; ${rx(ratio(e, num(one[i('events/s')])))} 1 worker` : ''}`, '—', '—')
+    }
+  }
+  if (!seen) row(B, 'bench/sql/capture.sh', 'table format not recognised: see sql-capture.md in the results', '', '', '', '—')
+} else if (fs.existsSync(path.join(run, 'sql-capture.log'))) {
+  row('1 SQL: capture, import, consume', 'bench/sql/capture.sh', 'failed or printed nothing: see sql-capture.log in the results', '', '', '', 'error')
+}
+
 // ---- 2: HTTP push ----
 for (const b of batches)
   for (const c of conc) {
@@ -334,7 +394,7 @@ for (const f of fs.readdirSync(run).sort()) {
   if (f.endsWith('.json') && f !== 'context.json') raw[f.replace(/\.json$/, '')] = readJson(f)
   else if (f.endsWith('.jsonl')) raw[f.replace(/\.jsonl$/, '')] = readJsonl(f)
 }
-const out = { context: { ...ctx, loadavg_end: loadEnd }, rows, table_markdown: md, sql_markdown: sqlMd || null, sql_hooks_markdown: hooksMd || null, charts, raw }
+const out = { context: { ...ctx, loadavg_end: loadEnd }, rows, table_markdown: md, sql_markdown: sqlMd || null, sql_hooks_markdown: hooksMd || null, sql_capture_markdown: captureMd || null, charts, raw }
 fs.writeFileSync(path.join(results, `bench-${stamp}.json`), JSON.stringify(out, null, 2))
 fs.writeFileSync(path.join(results, `bench-${stamp}.md`), header + '\n\n' + md)
 for (const [from, to] of [[`bench-${stamp}.json`, 'latest.json'], [`bench-${stamp}.md`, 'latest.md'], [path.basename(pushPng), 'push-latency.png'], [path.basename(fanPng), 'fanout-latency.png']])

@@ -15,6 +15,11 @@
 #   BENCH_SQL_SECONDS        per pgbench point of bench/sql/run.sh (quick 1, full 8)
 #   BENCH_HOOKS_SECONDS      per pgbench run of bench/sql/hooks.sh (quick 1, full 3)
 #   BENCH_HOOKS_ROUNDS       its rounds per point, the median reported (quick 1, full 3)
+#   BENCH_CAPTURE_SECONDS    per pgbench run of bench/sql/capture.sh (quick 1, full 3)
+#   BENCH_CAPTURE_ROUNDS     its rounds per capture point and consumer side, the median reported (quick 1, full 3)
+#   BENCH_IMPORT_ROWS        rows of its import_rows table (quick 200000, full 1000000)
+#   BENCH_IMPORT_ROUNDS      its import rounds (1)
+#   BENCH_CONSUME_EVENTS     events its consumer workers drain (quick 50000, full 200000)
 #   BENCH_FANOUT_READERS     "100 1000"     BENCH_FANOUT_SECONDS (quick 3, full 15)
 #   BENCH_FANOUT_INTERVAL_MS between the writer's pushes (250)
 #   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
@@ -36,6 +41,11 @@ BATCHES="${BENCH_BATCHES:-1 50}"
 SQL_SECONDS="${BENCH_SQL_SECONDS:-$(q 1 8)}"
 HOOKS_SECONDS="${BENCH_HOOKS_SECONDS:-$(q 1 3)}"
 HOOKS_ROUNDS="${BENCH_HOOKS_ROUNDS:-$(q 1 3)}"
+CAPTURE_SECONDS="${BENCH_CAPTURE_SECONDS:-$(q 1 3)}"
+CAPTURE_ROUNDS="${BENCH_CAPTURE_ROUNDS:-$(q 1 3)}"
+IMPORT_ROWS="${BENCH_IMPORT_ROWS:-$(q 200000 1000000)}"
+IMPORT_ROUNDS="${BENCH_IMPORT_ROUNDS:-1}"
+CONSUME_EVENTS="${BENCH_CONSUME_EVENTS:-$(q 50000 200000)}"
 FANOUT_READERS="${BENCH_FANOUT_READERS:-100 1000}"
 FANOUT_SECONDS="${BENCH_FANOUT_SECONDS:-$(q 3 15)}"
 FANOUT_INTERVAL_MS="${BENCH_FANOUT_INTERVAL_MS:-250}"
@@ -193,6 +203,12 @@ if want sql 1; then
   log "1 SQL append: bench/sql/hooks.sh (pgbench, $HOOKS_ROUNDS round(s) of $HOOKS_SECONDS s per side and point)"
   BENCH_SECONDS="$HOOKS_SECONDS" BENCH_ROUNDS="$HOOKS_ROUNDS" bash bench/sql/hooks.sh >"$RUN/sql-hooks.md" 2>>"$RUN/sql-hooks.log" ||
     log "bench/sql/hooks.sh failed (see $RUN/sql-hooks.log)"
+  # Capture, import and consumers (issue 10): a cluster of its own again.
+  log "1 SQL append: bench/sql/capture.sh (capture: $CAPTURE_ROUNDS round(s) of $CAPTURE_SECONDS s per side and point; import of $IMPORT_ROWS rows; $CONSUME_EVENTS events consumed)"
+  BENCH_SECONDS="$CAPTURE_SECONDS" BENCH_ROUNDS="$CAPTURE_ROUNDS" BENCH_IMPORT_ROWS="$IMPORT_ROWS" \
+    BENCH_IMPORT_ROUNDS="$IMPORT_ROUNDS" BENCH_CONSUME_EVENTS="$CONSUME_EVENTS" \
+    bash bench/sql/capture.sh >"$RUN/sql-capture.md" 2>>"$RUN/sql-capture.log" ||
+    log "bench/sql/capture.sh failed (see $RUN/sql-capture.log)"
 fi
 
 # ---- the cluster, the main gateway and the reference proxy -----------------------

@@ -1,7 +1,8 @@
 # The pieces the pgbench benchmarks in bench/sql/ share. Source it from the
-# repository root, then call bench_cluster NAME: a throwaway cluster of its own
-# (fsync on, the defaults otherwise) in build/bench/NAME.XXXXXX on a free port,
-# stopped on exit (the folder is kept when the script fails).
+# repository root, then call bench_cluster NAME [SETTING=VALUE...]: a throwaway
+# cluster of its own (fsync on, the defaults otherwise, plus the settings given)
+# in build/bench/NAME.XXXXXX on a free port, stopped on exit (the folder is kept
+# when the script fails).
 source test/lib/cluster.sh
 source test/lib/ports.sh
 
@@ -9,13 +10,14 @@ LOAD_START=$(cut -d' ' -f1 /proc/loadavg)  # other work on the machine skews fig
 RESULTS=$PWD/bench/results
 
 # A directory and port of its own: bench/run.sh may run this at the same time.
-bench_cluster() {  # NAME: sets DIR (with DIR/scripts), PORT, CONN
+bench_cluster() {  # NAME [SETTING=VALUE...]: sets DIR (with DIR/scripts), PORT, CONN
   mkdir -p build/bench "$RESULTS"
   DIR=$(mktemp -d "$PWD/build/bench/$1.XXXXXX")
+  shift
   chmod 755 "$DIR"
   mkdir "$DIR/scripts"
   PORT=$(free_port $((20000 + RANDOM % 30000)))
-  cluster_start "$DIR/pg" "$PORT"
+  cluster_start "$DIR/pg" "$PORT" "$@"
   trap 'rc=$?; cluster_stop "$DIR/pg"; if [ $rc = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR" >&2; fi' EXIT
   CONN=(-h "$DIR/pg" -p "$PORT" -U postgres)
 }
