@@ -27,7 +27,10 @@ include $(PGXS)
 -include $(OBJS:.o=.d)
 
 .PHONY: deps gateway install-gateway test test-extension run bench soak
-ifneq ($(wildcard gateway/Makefile),)
+# WITH_GATEWAY=no builds and installs the extension only (as Debian's
+# pg_buildext does for postgresql-NN-livestore).
+WITH_GATEWAY  ?= $(if $(wildcard gateway/Makefile),yes,no)
+ifeq ($(WITH_GATEWAY),yes)
 all: gateway
 install: install-gateway
 endif
@@ -72,3 +75,28 @@ test-tsan:
 	@bash test/sanitizers.sh tsan
 fuzz:
 	$(MAKE) -C gateway fuzz
+
+# Packages and images (README "Install"; deploy/README.md). All need root.
+# make deb             Debian packages into build/deb/ (debhelper, pg_buildext), then lintian
+# make image           the gateway's container image (buildah), from a debian:bookworm-slim
+#                      that build-base.sh makes with debootstrap when no registry has one
+# make dist            the PGXN release zip, build/dist/livestore-VERSION.zip (META.json)
+# make test-packages   the debs in a clean Debian 12 root and the image with a real client
+#                      (not in `make test`: about 10 minutes)
+LIVESTORE_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" livestore.control)
+IMAGE         ?= localhost/livestore-gateway
+.PHONY: deb image base-image dist test-packages
+deb:
+	@sh deploy/deb/build.sh build/deb
+
+base-image:
+	@sh deploy/container/build-base.sh build/base
+
+image: base-image
+	@sh deploy/container/build-image.sh $(IMAGE) $(LIVESTORE_VERSION) build/image
+
+dist:
+	@sh deploy/pgxn/dist.sh build/dist
+
+test-packages:
+	@bash test/packages/run.sh

@@ -11,8 +11,11 @@
 #include "gw/config.h"
 #include "gw/log.h"
 #include "gw/server.h"
+#include "gw/version.h"
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--version") return gw::PrintVersion(argc, argv);
   bool help = false;
   gw::Config config;
   try {
@@ -25,6 +28,7 @@ int main(int argc, char** argv) {
   }
   if (help) {
     std::fputs(gw::Usage().c_str(), stdout);
+    std::fputs(gw::VersionUsage().c_str(), stdout);
     return 0;
   }
 
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // inherited by every thread
+  // Refuses a database without the extension, or with one too old.
+  if (!gw::CheckExtensionAtStart(config.database_url)) return 1;
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   int rc = 0;
