@@ -9,11 +9,12 @@ embedded_build() {
   make -s install >/dev/null
 }
 
-# embedded_database DIR PORT: a cluster with the extension; sets DB.
+# embedded_database DIR PORT: a cluster with the extension at the installed
+# version (a cluster kept from an older checkout is updated); sets DB.
 embedded_database() {
   cluster_start "$1" "$2"
   DB="postgresql://postgres@127.0.0.1:$2/postgres"
-  psql -q "$DB" -c "CREATE EXTENSION IF NOT EXISTS livestore" >/dev/null
+  psql -q "$DB" -c "CREATE EXTENSION IF NOT EXISTS livestore" -c "ALTER EXTENSION livestore UPDATE" >/dev/null
 }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
