@@ -342,6 +342,35 @@ if (hops && Array.isArray(hops.hops) && hops.hops.length) {
   row('7 browser hop (TodoMVC)', 'test/browser', 'failed or measured nothing: see browser.log in the results', '', '', '', 'error')
 }
 
+// ---- 8: auth: JWTs and authorization in SQL ----
+// Each side's best round (lowest p50) for push and for pull, against the
+// gateway without JWTs; the added milliseconds are what a user feels.
+{
+  const best = (kind, side) => {
+    const files = fs.readdirSync(run).filter((f) => f.startsWith(`auth_${kind}_${side}_r`) && f.endsWith('.json'))
+    let b = null
+    for (const f of files) {
+      const j = readJson(f)
+      if (j && !j.error && (!b || j.latency?.p50_ms < b.latency?.p50_ms)) b = j
+      else if (!b) b = j
+    }
+    return b
+  }
+  const base = { push: best('push', 'none'), pull: best('pull', 'none') }
+  const sides = [['rs256', 'RS256 token'], ['es256', 'ES256 token'],
+    ['authz_cached', 'ES256 + authorization function, cached'], ['authz_uncached', 'ES256 + authorization function, not cached']]
+  const lat = (j) => (bad(j) ? `error: ${j?.error ?? 'missing'}` : `p50 ${ms(j.latency?.p50_ms)}, p99 ${ms(j.latency?.p99_ms)}${errNote(j)}`)
+  for (const [side, label] of sides) {
+    for (const kind of ['push', 'pull']) {
+      const j = best(kind, side), b = base[kind]
+      if (!j && !b) continue
+      const add = !bad(j) && !bad(b) ? j.latency.p50_ms - b.latency.p50_ms : null
+      row('8 auth', `${kind === 'push' ? 'push, batch 1' : 'pull, empty page'}, c=1: ${label}`, lat(j),
+        `no JWT: ${lat(b)}`, add == null ? '?' : `${signed(add)} ms p50 (${rx(ratio(j.latency.p50_ms, b.latency.p50_ms))})`, '—', '—')
+    }
+  }
+}
+
 // ---- the table ----
 const esc = (s) => String(s ?? '').replace(/\|/g, '\\|')
 let md = '| Benchmark | Case | Measured | Baseline (same run) | Ratio | Target | Status |\n|---|---|---|---|---|---|---|\n'

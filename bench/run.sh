@@ -25,6 +25,7 @@
 #   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
 #   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
 #   BENCH_PROXY_SECONDS      per proxy case (quick 2, full 10)
+#   BENCH_AUTH_SECONDS       per auth side, push and pull each (quick 1.5, full 4)
 #   BENCH_PROFILE=1          afterwards, perf + pg_stat_activity profiles into the results
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -54,8 +55,9 @@ HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
 [ "${HOLD_SECONDS%.*}" -gt 25 ] 2>/dev/null && HOLD_SECONDS=25  # inside the longest long-poll timeout (40 s)
 PULL_EVENTS="${BENCH_PULL_EVENTS:-$(q 200000 1000000)}"
 PROXY_SECONDS="${BENCH_PROXY_SECONDS:-$(q 2 10)}"
+AUTH_SECONDS="${BENCH_AUTH_SECONDS:-$(q 1.5 4)}"
 CEILING_SECONDS="$(q 1 3)"
-ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy browser}"
+ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy browser auth}"
 TOKEN="bench-token"
 
 want() {  # want NAME NUMBER: is this benchmark selected?
@@ -213,7 +215,7 @@ fi
 
 # ---- the cluster, the main gateway and the reference proxy -----------------------
 NEED_DB=0
-for w in push fanout hold pull proxy 2 3 4 5 6; do want "$w" "$w" && NEED_DB=1; done
+for w in push fanout hold pull proxy auth 2 3 4 5 6 8; do want "$w" "$w" && NEED_DB=1; done
 if [ "$NEED_DB" = 1 ]; then
   PGPORT="$(free_port $((41000 + RANDOM % 10000)))"
   CLUSTER="$TMP/pg"
@@ -370,6 +372,54 @@ if want browser 7; then
   else
     log "browser setup failed (see $RUN/browser.log)"
   fi
+fi
+
+# ---- 8: auth: JWTs and authorization in SQL -------------------------------------
+# Push (batch 1) and pull (non-live, an empty page) latency, one request at a
+# time, on gateways that verify RS256 and ES256 tokens (keys from a JWKS file,
+# the token in the endpoint's ?token=), and ES256 with --authorize-function
+# over a memberships table, its decisions cached (60 s) and not cached (0);
+# against a gateway without JWTs. Sides back to back, in BENCH_ROUNDS rounds
+# with the order reversed every other round; each side's best round reported.
+if want auth 8; then
+  log "8 auth: push and pull latency, RS256 and ES256 tokens, an authorization function ($ROUNDS round(s))"
+  AUTH="$TMP/auth"
+  mkdir -p "$AUTH" && chmod 755 "$AUTH"
+  node "$BENCH/auth.mjs" keys "$AUTH" || die "bench/auth.mjs keys failed"
+  psql_q >/dev/null <<'EOF'
+CREATE TABLE bench_members (user_id text, store_pattern text, PRIMARY KEY (user_id, store_pattern));
+INSERT INTO bench_members SELECT 'user-' || g, 'other_' || g || '_%' FROM generate_series(1, 10000) g;
+INSERT INTO bench_members VALUES ('bench-user', 'auth_%');
+CREATE FUNCTION bench_can_access(claims jsonb, store_id text, access text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT EXISTS (SELECT 1 FROM bench_members m WHERE m.user_id = claims->>'sub' AND store_id LIKE m.store_pattern)
+$$;
+EOF
+  JWT_FLAGS=(--jwt-jwks-file "$AUTH/jwks.json" --jwt-issuer https://bench.idp.test/ --jwt-audience livestore)
+  auth_side() {  # auth_side SIDE ROUND
+    local side="$1" r="$2" args=() jwt=""
+    case "$side" in
+      none) ;;
+      rs256) args=("${JWT_FLAGS[@]}" --jwt-stores-claim app_metadata.livestore); jwt="$(cat "$AUTH/rs256.token")" ;;
+      es256) args=("${JWT_FLAGS[@]}" --jwt-stores-claim app_metadata.livestore); jwt="$(cat "$AUTH/es256.token")" ;;
+      authz_cached) args=("${JWT_FLAGS[@]}" --authorize-function public.bench_can_access --authorize-cache 60)
+        jwt="$(cat "$AUTH/es256.token")" ;;
+      authz_uncached) args=("${JWT_FLAGS[@]}" --authorize-function public.bench_can_access --authorize-cache 0)
+        jwt="$(cat "$AUTH/es256.token")" ;;
+    esac
+    start_gateway "auth_${side}_r$r" "${args[@]}"
+    local ep="http://127.0.0.1:$GW_PORT/api/electric"
+    lg "$RUN/auth_push_${side}_r$r.json" push --url "$ep${jwt:+?token=$jwt}" --token "$TOKEN" --concurrency 1 --batch 1 \
+      --seconds "$AUTH_SECONDS" --warmup 0.5 --store-prefix "auth_${side}_r$r" --label "$side"
+    lg "$RUN/auth_pull_${side}_r$r.json" get --url "$(node "$BENCH/auth.mjs" pullurl "$ep" "auth_pull_r$r" "$TOKEN" "$jwt")" \
+      --concurrency 1 --seconds "$AUTH_SECONDS" --warmup 0.5 --label "$side"
+    stop_pid "$GW_PID"
+  }
+  for r in $(seq "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then order="none rs256 es256 authz_cached authz_uncached"
+    else order="authz_uncached authz_cached es256 rs256 none"; fi
+    for side in $order; do auth_side "$side" "$r"; done
+  done
 fi
 
 # ---- optional profiles -------------------------------------------------------

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // A tiny static server for the built app (dist/), Node builtins only:
-//   node serve.mjs [--port 5173] [--host 127.0.0.1] [--gateway URL] [--dir dist]
+//   node serve.mjs [--port 5173] [--host 127.0.0.1] [--gateway URL] [--idp URL] [--dir dist]
 // With --gateway it also answers /config.json with {"gateway": URL}, which the
-// page uses when its address has no ?gateway=. Used by `make demo` and the
+// page uses when its address has no ?gateway=; with --idp, {"idp": URL} too:
+// the identity provider the page asks for its user's token (server/idp.mjs). Used by `make demo` and the
 // browser test; importable as startStaticServer() too.
 import { createReadStream, statSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -23,13 +24,13 @@ const TYPES = {
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 
 /** Serve `dir` on host:port (port 0: any free one). Resolves to { url, port, close() }. */
-export function startStaticServer({ dir = path.join(HERE, 'dist'), host = '127.0.0.1', port = 0, gateway } = {}) {
+export function startStaticServer({ dir = path.join(HERE, 'dist'), host = '127.0.0.1', port = 0, gateway, idp } = {}) {
   const root = path.resolve(dir)
   const server = createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname)
     if (pathname === '/config.json' && gateway) {
       res.writeHead(200, { 'content-type': TYPES['.json'], 'cache-control': 'no-store' })
-      return res.end(JSON.stringify({ gateway }))
+      return res.end(JSON.stringify({ gateway, ...(idp ? { idp } : {}) }))
     }
     let file = path.join(root, path.normalize(pathname))
     if (!file.startsWith(root)) return res.writeHead(403).end()
@@ -72,6 +73,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     host: opt('host', '127.0.0.1'),
     port: Number(opt('port', '5173')),
     gateway: opt('gateway', process.env.GATEWAY_URL),
+    idp: opt('idp', process.env.IDP_URL),
   })
   console.log(`serving ${opt('dir', 'dist')} on ${srv.url}`)
   const stop = () => srv.close().then(() => process.exit(0))

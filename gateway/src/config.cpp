@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "gw/auth_config.h"
+
 namespace gw {
 namespace {
 
@@ -101,6 +103,40 @@ const std::vector<Flag>& Flags() {
       {"--allow-anonymous-push", "LIVESTORE_ALLOW_ANONYMOUS_PUSH",
        "with --jwt-secret: accept pushes that carry no credentials (the stock Node client sends none)", false,
        [](Config& c, const std::string&) { c.allow_anonymous_push = true; }},
+      {"--jwt-jwks-url", "LIVESTORE_JWT_JWKS_URL",
+       "identity provider's JWKS (RS*, PS*, ES*, EdDSA keys); fetched in the background, cached, refreshed", true,
+       [](Config& c, const std::string& v) { c.jwt_jwks_url = v; }},
+      {"--jwt-jwks-file", "LIVESTORE_JWT_JWKS_FILE", "a JWKS document on disk (re-read like a URL)", true,
+       [](Config& c, const std::string& v) { c.jwt_jwks_file = v; }},
+      {"--jwt-public-key", "LIVESTORE_JWT_PUBLIC_KEY", "PEM file of public keys or certificates (RSA, EC, Ed25519)",
+       true, [](Config& c, const std::string& v) { c.jwt_public_key_file = v; }},
+      {"--jwt-issuer", "LIVESTORE_JWT_ISSUER", "required iss (comma-separated: any of them); needed with --jwt-jwks-url",
+       true, [](Config& c, const std::string& v) { c.jwt_issuers = SplitComma(v); }},
+      {"--jwt-audience", "LIVESTORE_JWT_AUDIENCE", "required aud (comma-separated: any of them; aud may be an array)",
+       true, [](Config& c, const std::string& v) { c.jwt_audiences = SplitComma(v); }},
+      {"--jwt-stores-claim", "LIVESTORE_JWT_STORES_CLAIM",
+       "path of the object holding the read/write claims, e.g. app_metadata.livestore (default: top level)", true,
+       [](Config& c, const std::string& v) { c.jwt_stores_claim = v; }},
+      {"--jwt-leeway", "LIVESTORE_JWT_LEEWAY", "seconds of clock skew allowed on exp and nbf (default 30)", true,
+       [](Config& c, const std::string& v) { c.jwt_leeway_s = ToInt("--jwt-leeway", v, 0, 300); }},
+      {"--jwt-jwks-min-refetch", "LIVESTORE_JWT_JWKS_MIN_REFETCH",
+       "seconds between JWKS fetches for unknown kids (default 30)", true,
+       [](Config& c, const std::string& v) { c.jwks_min_refetch_s = ToInt("--jwt-jwks-min-refetch", v, 1, 3600); }},
+      {"--jwt-jwks-cache", "LIVESTORE_JWT_JWKS_CACHE",
+       "seconds JWKS keys are kept when the document has no max-age (default 600)", true,
+       [](Config& c, const std::string& v) { c.jwks_cache_s = ToInt("--jwt-jwks-cache", v, 1, 86400); }},
+      {"--auth-query-param", "LIVESTORE_AUTH_QUERY_PARAM",
+       "query parameter of the endpoint URL that may carry the JWT (default token; empty: none)", true,
+       [](Config& c, const std::string& v) { c.auth_query_param = v; }},
+      {"--authorize-function", "LIVESTORE_AUTHORIZE_FUNCTION",
+       "schema.fn(claims jsonb, store_id text, access text) RETURNS boolean: decides access instead of read/write claims",
+       true, [](Config& c, const std::string& v) { c.authorize_function = v; }},
+      {"--authorize-cache", "LIVESTORE_AUTHORIZE_CACHE", "seconds a decision of --authorize-function is kept (default 10)",
+       true, [](Config& c, const std::string& v) { c.authorize_cache_s = ToInt("--authorize-cache", v, 0, 3600); }},
+      {"--authorize-cache-entries", "LIVESTORE_AUTHORIZE_CACHE_ENTRIES", "decisions kept at most (default 10000)", true,
+       [](Config& c, const std::string& v) {
+         c.authorize_cache_entries = ToInt("--authorize-cache-entries", v, 1, 10000000);
+       }},
       {"--insecure", "LIVESTORE_INSECURE", "allow listening on a non-loopback address without any auth", false,
        [](Config& c, const std::string&) { c.insecure = true; }},
       {"--max-event-bytes", "LIVESTORE_MAX_EVENT_BYTES", "largest event in a push, as JSON (default 262144)", true,
@@ -164,6 +200,7 @@ Config ParseConfig(int argc, char** argv, bool* help) {
     flag->set(c, value);
   }
   if (c.database_url.empty()) throw std::invalid_argument("--database-url (or DATABASE_URL) is required");
+  if (std::string e = AuthConfigError(c); !e.empty()) throw std::invalid_argument(e);
   return c;
 }
 

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
 
   if (gw::AuthRequiredButMissing(config)) {
     std::fprintf(stderr,
-                 "livestore-gateway: refusing to listen on %s without auth: set --jwt-secret or --auth-token, "
+                 "livestore-gateway: refusing to listen on %s without auth: set --jwt-jwks-url (or another JWT key) "
+                 "or --auth-token, "
                  "or pass --insecure\n",
                  config.listen_host.c_str());
     return 2;

@@ -49,7 +49,26 @@ std::string Metrics::Render(size_t held_polls) const {
       << "livestore_gateway_push_rejected_total " << push_rejected_.load() << "\n"
       << "# HELP livestore_gateway_push_hook_errors_total Pushes failed by another error raised in a hook (500).\n"
          "# TYPE livestore_gateway_push_hook_errors_total counter\n"
-      << "livestore_gateway_push_hook_errors_total " << push_hook_errors_.load() << "\n";
+      << "livestore_gateway_push_hook_errors_total " << push_hook_errors_.load() << "\n"
+      << "# HELP livestore_gateway_jwks_fetches_total JWKS fetches by result (a failure keeps the last good keys).\n"
+         "# TYPE livestore_gateway_jwks_fetches_total counter\n"
+      << "livestore_gateway_jwks_fetches_total{result=\"ok\"} " << jwks_fetches_ok_.load() << "\n"
+      << "livestore_gateway_jwks_fetches_total{result=\"error\"} " << jwks_fetches_failed_.load() << "\n"
+      << "# HELP livestore_gateway_jwks_keys Signature keys held from the JWKS source.\n"
+         "# TYPE livestore_gateway_jwks_keys gauge\n"
+      << "livestore_gateway_jwks_keys " << jwks_keys_.load() << "\n"
+      << "# HELP livestore_gateway_auth_pending_total Requests that waited for signing keys or for the authorization\n"
+         "# function (pulls held, pushes answered 503).\n"
+         "# TYPE livestore_gateway_auth_pending_total counter\n"
+      << "livestore_gateway_auth_pending_total " << auth_pending_.load() << "\n"
+      << "# HELP livestore_gateway_authorize_calls_total Calls of --authorize-function by result.\n"
+         "# TYPE livestore_gateway_authorize_calls_total counter\n"
+      << "livestore_gateway_authorize_calls_total{result=\"allow\"} " << authorize_calls_[0].load() << "\n"
+      << "livestore_gateway_authorize_calls_total{result=\"deny\"} " << authorize_calls_[1].load() << "\n"
+      << "livestore_gateway_authorize_calls_total{result=\"error\"} " << authorize_calls_[2].load() << "\n"
+      << "# HELP livestore_gateway_authorize_cache_hits_total Access decisions answered from the cache.\n"
+         "# TYPE livestore_gateway_authorize_cache_hits_total counter\n"
+      << "livestore_gateway_authorize_cache_hits_total " << authorize_cache_hits_.load() << "\n";
   return out.str();
 }
 

@@ -31,7 +31,14 @@ const Prepared kStatements[] = {
     {Stmt::kPing, "ls_ping", "SELECT 1", 0},
 };
 
+std::string& AuthorizeStatement() {
+  static std::string sql;
+  return sql;
+}
+
 }  // namespace
+
+void PgSession::SetAuthorizeSql(std::string sql) { AuthorizeStatement() = std::move(sql); }
 
 bool PgError::connection_lost() const {
   return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300";
@@ -48,6 +55,7 @@ PgSession& PgSession::ForThread(const std::string& conninfo) {
 void PgSession::Drop() {
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
+  authorize_prepared_ = false;
 }
 
 bool PgSession::Connect(PgError* err) {
@@ -98,10 +106,19 @@ std::optional<PgResult> PgSession::ExecOnce(Stmt stmt, const std::vector<const c
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     if (!Connect(err)) return std::nullopt;
   }
-  const Prepared* p = nullptr;
+  const char* name = nullptr;
   for (const Prepared& s : kStatements)
-    if (s.stmt == stmt) p = &s;
-  PgResult r(PQexecPrepared(conn_, p->name, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0));
+    if (s.stmt == stmt) name = s.name;
+  PgResult r;
+  if (stmt == Stmt::kAuthorize) {
+    name = "ls_authorize";
+    if (!authorize_prepared_) {
+      r.reset(PQprepare(conn_, name, AuthorizeStatement().c_str(), 3, nullptr));
+      authorize_prepared_ = PQresultStatus(r.get()) == PGRES_COMMAND_OK;
+    }
+  }
+  if (name != nullptr && (stmt != Stmt::kAuthorize || authorize_prepared_))
+    r.reset(PQexecPrepared(conn_, name, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0));
   ExecStatusType st = PQresultStatus(r.get());
   if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
   const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);

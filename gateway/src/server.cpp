@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gw/auth.h"
 #include "gw/log.h"
 #include "gw/routes.h"
 #include "gw/shape_log.h"
@@ -47,6 +48,9 @@ Server::Server(Config config)
       push_ip_limit_(config_.push_rate_per_ip, std::max(1.0, config_.push_rate_per_ip)),
       pull_ip_limit_(config_.pull_rate_per_ip, std::max(1.0, config_.pull_rate_per_ip)) {
   if (!config_.electric_url.empty()) upstream_ = std::make_unique<Upstream>(this);
+  keys_ = std::make_unique<KeyStore>(config_, &metrics_);
+  decisions_ = std::make_unique<DecisionCache>(config_.authorize_cache_s,
+                                               static_cast<size_t>(config_.authorize_cache_entries));
 }
 
 Server::~Server() {
@@ -274,7 +278,19 @@ bool Server::Start(std::string* error) {
   bool v6 = res->ai_family == AF_INET6;
   freeaddrinfo(res);
 
+  // JWT keys: the configured ones now (a bad file fails the start), a JWKS
+  // URL in the background (pulls that need its keys are held meanwhile).
+  if (!keys_->Load(error)) return false;
+  if (!config_.authorize_function.empty()) {
+    PgSession::SetAuthorizeSql(AuthorizeSql(config_.authorize_function));
+    if (std::string problem = CheckAuthorizeFunction(config_.database_url, config_.authorize_function);
+        !problem.empty()) {
+      *error = problem;
+      return false;
+    }
+  }
   if (upstream_ && !upstream_->Start(error)) return false;
+  keys_->Start([this] { waiters_.Notify(kAuthWaitChannel, -1); });
   listener_ = std::thread([this] { ListenLoop(); });
   announcer_.Start();
 
@@ -309,6 +325,7 @@ bool Server::Start(std::string* error) {
     stop_listener_ = true;
     listener_.join();
     announcer_.Stop();
+    keys_->Stop();
     if (upstream_) upstream_->Stop();
     return false;
   }
@@ -342,6 +359,7 @@ void Server::Shutdown() {
   stop_listener_ = true;
   if (listener_.joinable()) listener_.join();
   announcer_.Stop();
+  keys_->Stop();
   if (upstream_) upstream_->Stop();
 }
 

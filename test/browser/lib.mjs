@@ -30,9 +30,9 @@ export function ensureBuilt() {
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}${r.stderr}`)
 }
 
-export async function startApp({ gateway }) {
+export async function startApp({ gateway, idp }) {
   const { startStaticServer } = await import(path.join(APP_DIR, 'serve.mjs'))
-  return startStaticServer({ gateway })
+  return startStaticServer({ gateway, idp })
 }
 
 /** The example's server-side rules (hooks, todo_stats, blocklist) into a database that has the extension, as a superuser. */

@@ -322,3 +322,108 @@ test('a NUL byte in the path (/api/electric%00junk) is not the endpoint', async 
   assert.equal(head.status, 404)
   assert.equal(push1.status, 404)
 })
+
+// Forged and malformed JWTs (issue 11) against a gateway that verifies
+// asymmetric keys (a JWKS file holding an RSA, an EC P-256 and an Ed25519
+// key): every one is a 401 on every channel (Authorization header, the
+// endpoint's ?token=, a cookie, the pull payload), and nothing is written.
+test('forged and malformed JWTs: a 401 on every channel, nothing written', { timeout: 120_000 }, async (t) => {
+  const { writeFileSync } = await import('node:fs')
+  const pathMod = await import('node:path')
+  const { makeWorkDir } = await import('../lib/harness.mjs')
+  const { makeKey, now, rawJwt, signJwt } = await import('../lib/jwt.mjs')
+  const rsa = makeKey('rsa', 'rsa-1'), ec = makeKey('ec-p256', 'ec-1'), ed = makeKey('ed25519', 'ed-1')
+  const work = makeWorkDir('bad-jwt')
+  const jwksFile = pathMod.join(work, 'jwks.json')
+  writeFileSync(jwksFile, JSON.stringify({ keys: [rsa.jwk(), ec.jwk(), ed.jwk()] }))
+  // No refetch during the run: an unknown kid is then a plain 401 (a JWKS that
+  // may still bring it would hold pulls and answer pushes 503 instead).
+  const g = await startGateway({ databaseUrl: pg.url, longPollTimeout: 2, args: ['--jwt-jwks-file', jwksFile,
+    '--jwt-issuer', 'https://idp.test/', '--jwt-jwks-min-refetch', '3600', '--quiet'] })
+  try {
+    const TARGET = 'bi_jwt'
+    const claims = { iss: 'https://idp.test/', sub: 'mallory', read: '*', write: '*', exp: now() + 600 }
+    const good = signJwt(rsa, claims)
+    const [h, p, s] = good.split('.')
+    const attacker = makeKey('rsa', 'rsa-1')
+    const b64 = (x) => Buffer.from(x).toString('base64url')
+    const relabel = (token, header) => `${b64(JSON.stringify(header))}.${token.split('.').slice(1).join('.')}`
+    const hs = (secret, header = { alg: 'HS256', kid: 'rsa-1' }, payload = claims) => signJwt(null, payload, { alg: 'HS256', kid: null, header, signingKey: secret })
+    const FORGED = [
+      ['wrong key, same kid', signJwt(attacker, claims)],
+      ['RS256 signature labelled PS256', relabel(good, { alg: 'PS256', kid: 'rsa-1' })],
+      ['RS256 signature labelled ES256', relabel(good, { alg: 'ES256', kid: 'rsa-1' })],
+      ['ES256 signature labelled ES384', relabel(signJwt(ec, claims), { alg: 'ES384', kid: 'ec-1' })],
+      ['EdDSA signature under the EC kid', signJwt(ed, claims, { kid: 'ec-1' })],
+      ['alg confusion: HS256 keyed with the RSA public PEM', hs(rsa.pem)],
+      ['alg confusion: HS256 keyed with the RSA JWK', hs(JSON.stringify(rsa.jwk()))],
+      ['alg confusion: HS256 keyed with the EC public PEM, no kid', hs(ec.pem, { alg: 'HS256' })],
+      ['alg confusion: HS256 keyed with the modulus', hs(Buffer.from(rsa.jwk().n, 'base64url'))],
+      ['alg none', rawJwt({ alg: 'none', kid: 'rsa-1' }, claims)],
+      ['alg NONE with a signature', rawJwt({ alg: 'NONE' }, claims, 'x')],
+      ['alg empty', rawJwt({ alg: '', kid: 'rsa-1' }, claims, 'x')],
+      ['alg missing', `${b64(JSON.stringify({ kid: 'rsa-1' }))}.${p}.${s}`],
+      ['alg null', `${b64(JSON.stringify({ alg: null, kid: 'rsa-1' }))}.${p}.${s}`],
+      ['alg array', `${b64(JSON.stringify({ alg: ['RS256'], kid: 'rsa-1' }))}.${p}.${s}`],
+      ['alg twice (RS256, then HS256)', `${b64('{"alg":"RS256","alg":"HS256","kid":"rsa-1"}')}.${p}.${s}`],
+      ['truncated signature', good.slice(0, -10)],
+      ['signature cut to one byte', `${h}.${p}.${s.slice(0, 2)}`],
+      ['no signature', `${h}.${p}.`],
+      ['signature of another payload', `${h}.${b64(JSON.stringify({ ...claims, sub: 'admin' }))}.${s}`],
+      ['ECDSA signature in DER form', (() => { const e = signJwt(ec, claims); const [eh, ep] = e.split('.'); return `${eh}.${ep}.${b64(Buffer.concat([Buffer.from([0x30, 0x44, 0x02, 0x20]), Buffer.alloc(32, 1), Buffer.from([0x02, 0x20]), Buffer.alloc(32, 1)]))}` })()],
+      ['jku header pointing elsewhere, signed by that key', signJwt(attacker, claims, { kid: 'evil', header: { jku: 'http://127.0.0.1:9/jwks.json' } })],
+      ['x5u header pointing elsewhere', signJwt(attacker, claims, { kid: 'evil', header: { x5u: 'http://127.0.0.1:9/cert.pem' } })],
+      ['embedded jwk header with the signer\'s own key', signJwt(attacker, claims, { kid: null, header: { jwk: attacker.jwk() } })],
+      ['crit header', signJwt(rsa, claims, { header: { crit: ['exp'], exp: 1 } })],
+      ['kid path traversal, HS256 with an empty key', hs('', { alg: 'HS256', kid: '../../../../../../dev/null' })],
+      ['kid SQL injection', signJwt(attacker, claims, { kid: "x' UNION SELECT 'k" })],
+      ['kid of 10,000 characters (huge header)', rawJwt({ alg: 'RS256', kid: 'k'.repeat(10_000) }, claims, 'x')],
+      ['token of 17 KiB', signJwt(rsa, { ...claims, pad: 'p'.repeat(17 * 1024) })],
+      ['expired', signJwt(rsa, { ...claims, exp: now() - 3600 })],
+      ['not yet valid', signJwt(rsa, { ...claims, nbf: now() + 3600 })],
+      ['another issuer', signJwt(rsa, { ...claims, iss: 'https://evil.test/' })],
+      ['no issuer', signJwt(rsa, { ...claims, iss: undefined })],
+      ['exp as a string', signJwt(rsa, { ...claims, exp: String(now() + 600) })],
+      ['payload not JSON', signJwt(rsa, 'not json')],
+      ['payload an array', signJwt(rsa, '[1,2]')],
+      ['payload with a duplicate claim', signJwt(rsa, `{"iss":"https://idp.test/","sub":"a","read":"*","write":"*","sub":"admin"}`)],
+      ['header not JSON', `${b64('not json')}.${p}.${s}`],
+      ['padding =', `${h}.${p}.${s}==`],
+      ['standard base64 alphabet', `${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}`.includes('+') ? `${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}` : `${h}.${p}.+${s.slice(1)}`],
+      ['four segments', `${good}.x`],
+      ['two segments', `${h}.${p}`],
+      ['empty', ''],
+      ['dots only', '...'],
+      ['a JWE-looking token (5 segments)', `${b64(JSON.stringify({ alg: 'RSA-OAEP', enc: 'A256GCM' }))}.a.b.c.d`],
+    ]
+    assert.equal((await pushBatch(`${g.endpoint}?token=${good}`, TARGET, events(1, 1))).status, 200, 'the genuine token works')
+    const count = async () => psql(pg.url, `SELECT count(*) FROM "eventlog_6_${TARGET}"`)
+    const before = await count()
+    const results = []
+    for (const [what, token] of FORGED) {
+      const body = JSON.stringify({ _tag: PUSH_TAG, storeId: TARGET, batch: [{ name: 'v1.X', args: {}, seqNum: 2, parentSeqNum: 1, clientId: 'm', sessionId: 'm' }] })
+      const pullArgs = (payload) => `args=${encodeURIComponent(JSON.stringify({ _tag: PULL_TAG, storeId: TARGET, payload, handle: { _tag: 'Some', value: { offset: '1_0', handle: 'h' } }, live: false }))}`
+      const tries = [
+        ['push, Authorization', { ...push(body, { Authorization: `Bearer ${token}` }) }],
+        ['push, ?token=', { ...push(body), target: `/api/electric?token=${encodeURIComponent(token)}` }],
+        ['push, cookie', { ...push(body, { Cookie: `livestore_token=${token}` }) }],
+        ['pull, payload', { target: `/api/electric?${pullArgs({ authToken: token })}` }],
+        ['pull, cookie', { target: `/api/electric?${pullArgs(undefined)}`, headers: { Cookie: `livestore_token=${token}` } }],
+        ['pull, ?token=?args=', { target: `/api/electric?token=${encodeURIComponent(token)}?${pullArgs(undefined)}` }],
+      ]
+      for (const [channel, req] of tries) {
+        const r = await raw(g.port, req)
+        // A 17 KiB cookie may also overflow libmicrohttpd's per-connection memory (431).
+        const ok = r.status === 401 || (r.status === 431 && token.length > 16 * 1024 && channel.includes('cookie'))
+        results.push({ what, channel, status: r.status, ok, text: r.text.split('\r\n\r\n')[1]?.slice(0, 100) })
+      }
+    }
+    for (const r of results.filter((x) => x.channel === 'push, Authorization')) t.diagnostic(`${r.what.padEnd(58)} | ${r.status} ${r.text}`)
+    assert.deepEqual(results.filter((r) => !r.ok).map((r) => `${r.what} (${r.channel}): ${r.status} ${r.text}`), [])
+    assert.equal(await count(), before, 'nothing written')
+    assert.ok(g.proc, 'gateway still running')
+    t.diagnostic(`${FORGED.length} forged or malformed tokens x ${results.length / FORGED.length} channels: all refused`)
+  } finally {
+    await g.stop()
+  }
+})

@@ -11,6 +11,8 @@ import { events, isLegacy, schema, SyncPayload, todos } from './schema.ts'
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T
 
 // ?store=<list id>&user=<name>[&gateway=<url>][&token=<auth token>]
+// With an identity provider in ./config.json (make demo: server/idp.mjs), the
+// page signs the user in there and sends the token to the gateway.
 const url = new URL(location.href)
 let storeId = url.searchParams.get('store') ?? ''
 if (!/^[A-Za-z0-9_-]+$/.test(storeId)) {
@@ -23,19 +25,71 @@ const user = url.searchParams.get('user') || 'guest'
 $('#store').textContent = storeId
 $('#user').textContent = user
 document.title = `${storeId} · todos`
-const endpoint = url.searchParams.get('gateway') || (await configuredGateway())
-const authToken = url.searchParams.get('token') ?? undefined
+const config = await loadConfig()
+let endpoint = url.searchParams.get('gateway') || config.gateway || `${location.protocol}//${location.hostname}:8787/api/electric`
+let authToken = url.searchParams.get('token') ?? undefined
+let expiresAt: number | undefined
 
-/** The gateway from ./config.json (written by the demo server), else the `make run` default on this host. */
-async function configuredGateway(): Promise<string> {
+/** ./config.json (written by the demo server): the gateway, and the identity provider if any. */
+async function loadConfig(): Promise<{ gateway?: string; idp?: string }> {
   try {
     const res = await fetch(new URL('config.json', location.href))
     if (res.ok) {
-      const { gateway } = await res.json()
-      if (typeof gateway === 'string' && gateway) return gateway
+      const { gateway, idp } = await res.json()
+      return { gateway: typeof gateway === 'string' ? gateway : undefined, idp: typeof idp === 'string' ? idp : undefined }
     }
   } catch {}
-  return `${location.protocol}//${location.hostname}:8787/api/electric`
+  return {}
+}
+
+// --- signing in --------------------------------------------------------------
+// The token (a JWT the gateway verifies against the provider's JWKS) travels
+// the two ways the stock sync client can carry it to another origin: in the
+// endpoint's query string (kept on pulls, pushes and pings) and in the sync
+// payload (pulls). Both are fixed for the life of the store in this browser
+// (the shared worker refuses another payload while a tab of the list is
+// open), so a token is valid for a working day (server/idp.mjs) and the page
+// asks for a reload before it expires (SECURITY.md, "Long sessions").
+const authBanner = $('#auth')
+if (!authToken && config.idp) {
+  try {
+    const res = await fetch(`${config.idp}/token?user=${encodeURIComponent(user)}`)
+    const signedIn = await res.json()
+    authToken = signedIn.token
+    expiresAt = signedIn.expiresAt
+  } catch (e) {
+    console.error('sign-in failed', e)
+  }
+  if (authToken) endpoint = `${endpoint}?token=${encodeURIComponent(authToken)}`
+}
+if (config.idp && authToken) {
+  // Who may open a list is decided by the gateway (server/memberships.sql). A
+  // refused pull would stop the sync client silently: ask once, as it would.
+  const args = { _tag: '@livestore/sync-electric.Pull', storeId, payload: { endpoint, authToken }, handle: { _tag: 'None' }, live: false }
+  const status = await fetch(`${endpoint}?args=${encodeURIComponent(JSON.stringify(args))}`).then((r) => r.status, () => 0)
+  if (status === 401 || status === 403) {
+    authBanner.textContent = status === 403
+      ? `${user} is not a member of this list: the gateway refused to open it. Its owner can add you (todomvc.memberships).`
+      : `The gateway did not accept ${user}'s sign-in.`
+    authBanner.hidden = false
+    const input = $<HTMLInputElement>('#new-todo')
+    input.placeholder = status === 403 ? 'Not a member of this list' : 'Not signed in'
+    document.body.dataset.ready = status === 403 ? 'refused' : 'unauthorized'
+    await new Promise(() => {})  // nothing more to do on this page
+  }
+}
+if (expiresAt !== undefined) {
+  const at = new Date(expiresAt).toLocaleTimeString()
+  const warn = () => {
+    authBanner.textContent = `${user}'s sign-in expires at ${at}: reload the page (all its tabs) before then to keep syncing. The list stays in this browser.`
+    authBanner.hidden = false
+  }
+  const expired = () => {
+    authBanner.textContent = `${user}'s sign-in expired at ${at}: this page no longer syncs. Reload to sign in again.`
+    authBanner.hidden = false
+  }
+  setTimeout(warn, Math.max(0, expiresAt - Date.now() - 5 * 60_000))
+  setTimeout(expired, Math.max(0, expiresAt - Date.now()))
 }
 
 // Checked at the same moment the sync client makes its first contact (see the end).

@@ -29,6 +29,17 @@ struct Config {
   std::string jwt_secret;             // LIVESTORE_JWT_SECRET
   std::string auth_cookie = "livestore_token";
   bool allow_anonymous_push = false;  // with JWTs: let pushes without credentials in
+  // Asymmetric JWTs and authorization in SQL (auth.h, key_store.h, authz.h).
+  std::string jwt_jwks_url, jwt_jwks_file, jwt_public_key_file;
+  std::vector<std::string> jwt_issuers, jwt_audiences;  // empty: not checked
+  std::string jwt_stores_claim;       // path of the read/write claims; "" = top level
+  int jwt_leeway_s = 30;              // clock skew allowed on exp and nbf
+  int jwks_min_refetch_s = 30;        // floor between JWKS fetches caused by unknown kids
+  int jwks_cache_s = 600;             // JWKS lifetime when the document gives no max-age
+  std::string auth_query_param = "token";  // endpoint?token=JWT; "" = not accepted
+  std::string authorize_function;     // schema.fn(claims jsonb, store_id text, access text) RETURNS boolean
+  int authorize_cache_s = 10;         // decisions remembered this long (0 = not at all)
+  int authorize_cache_entries = 10000;
   bool insecure = false;              // allow a non-loopback listener without auth
   // Limits. Pushes over a rate get 429 + Retry-After; pulls are never
   // refused for rate (the client would stop syncing), only slowed down.

@@ -16,6 +16,13 @@ class Metrics {
   void DatabaseError() { database_errors_++; }
   void PushRejected() { push_rejected_++; }     // a hook called livestore.reject: 422
   void PushHookError() { push_hook_errors_++; }  // any other error raised in a hook: 500
+  void JwksFetch(bool ok, size_t keys) {            // one JWKS fetch attempt; keys held after it
+    (ok ? jwks_fetches_ok_ : jwks_fetches_failed_)++;
+    jwks_keys_ = keys;
+  }
+  void AuthPending() { auth_pending_++; }          // a request waited for keys or the authorization function
+  void AuthorizeCall(int result) { authorize_calls_[result]++; }  // 0 allow, 1 deny, 2 error
+  void AuthorizeCacheHit() { authorize_cache_hits_++; }
   // `held_polls`: live pulls held right now (built in and proxied).
   std::string Render(size_t held_polls) const;
 
@@ -32,6 +39,9 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0}, push_rejected_{0},
       push_hook_errors_{0};
+  std::atomic<uint64_t> jwks_fetches_ok_{0}, jwks_fetches_failed_{0}, jwks_keys_{0}, auth_pending_{0},
+      authorize_cache_hits_{0};
+  std::array<std::atomic<uint64_t>, 3> authorize_calls_{};
 };
 
 }  // namespace gw

@@ -29,7 +29,7 @@ struct PgError {
   bool raised_in_hook() const;
 };
 
-enum class Stmt { kAppend, kCreateStore, kHead, kStoreInfo, kStoreForTable, kShapePage, kPing };
+enum class Stmt { kAppend, kCreateStore, kHead, kStoreInfo, kStoreForTable, kShapePage, kPing, kAuthorize };
 
 class PgSession {
  public:
@@ -41,6 +41,11 @@ class PgSession {
   // setting livestore.claims, local to the append's own transaction.
   std::optional<PgResult> Exec(Stmt stmt, const std::vector<const char*>& params, PgError* err);
 
+  // The SQL of Stmt::kAuthorize (--authorize-function); set once, before any
+  // session is used. It is prepared on first use, so that a missing function
+  // fails only the authorization, never the other statements.
+  static void SetAuthorizeSql(std::string sql);
+
  private:
   explicit PgSession(std::string conninfo) : conninfo_(std::move(conninfo)) {}
   std::optional<PgResult> ExecOnce(Stmt stmt, const std::vector<const char*>& params, PgError* err);
@@ -48,6 +53,7 @@ class PgSession {
   void Drop();
   std::string conninfo_;
   PGconn* conn_ = nullptr;
+  bool authorize_prepared_ = false;
 
  public:
   ~PgSession() { Drop(); }

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "gw/announcer.h"
+#include "gw/authz.h"
 #include "gw/config.h"
+#include "gw/key_store.h"
 #include "gw/metrics.h"
 #include "gw/pg.h"
 #include "gw/rate_limit.h"
@@ -41,6 +43,7 @@ struct Request {
   std::string store_id;  // for the log line
   std::unique_ptr<PullState> pull;             // built-in pull in progress
   std::shared_ptr<ProxyTransfer> proxy;        // upstream pull in progress
+  Waiter auth_wait;  // a pull held until keys or the authorization function answer (auth.h)
   ~Request();
 };
 
@@ -59,6 +62,8 @@ class Server {
   Waiters& waiters() { return waiters_; }
   Announcer& announcer() { return announcer_; }
   Upstream* upstream() { return upstream_.get(); }
+  KeyStore& keys() { return *keys_; }
+  DecisionCache& decisions() { return *decisions_; }
   PgSession& db() { return PgSession::ForThread(config_.database_url); }
   bool closing() const { return closing_.load(); }
   RateLimiter& push_store_limit() { return push_store_limit_; }
@@ -92,6 +97,8 @@ class Server {
   Waiters waiters_;
   Announcer announcer_;
   std::unique_ptr<Upstream> upstream_;
+  std::unique_ptr<KeyStore> keys_;
+  std::unique_ptr<DecisionCache> decisions_;
   RateLimiter push_store_limit_, push_ip_limit_, pull_ip_limit_;
   MHD_Daemon* daemon_ = nullptr;
   uint16_t bound_port_ = 0;

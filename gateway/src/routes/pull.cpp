@@ -1,5 +1,11 @@
 // GET ?args=: the LiveStore pull. Decodes args (once), checks the token, then
 // serves the pull from Postgres or hands it to the upstream Electric proxy.
+// A pull whose credentials cannot be decided now (signing keys still being
+// fetched, the authorization function unreachable) is held and tried again,
+// and at the long-poll deadline answered with an empty page at the client's
+// own position: never a non-2xx for a transient fault.
+#include <cstring>
+
 #include "gw/auth.h"
 #include "gw/offset.h"
 #include "gw/pull_args.h"
@@ -7,12 +13,53 @@
 #include "gw/shape_log.h"
 
 namespace gw {
+namespace {
+
+// How often a held pull asks again when nothing wakes it (an outage of the
+// authorization function's database).
+constexpr auto kAuthRetry = std::chrono::seconds(1);
+
+struct FindArgs {
+  const char* args = nullptr;
+};
+
+// An endpoint configured with a query string (`/api/electric?token=T`) is
+// pulled as `/api/electric?token=T?args=...` (the client appends `?args=`):
+// the args are then the tail of another parameter's value.
+MHD_Result ArgsInValue(void* cls, MHD_ValueKind, const char*, const char* value) {
+  auto* f = static_cast<FindArgs*>(cls);
+  if (value != nullptr) {
+    if (const char* p = std::strstr(value, "?args=")) {
+      f->args = p + 6;
+      return MHD_NO;  // stop
+    }
+  }
+  return MHD_YES;
+}
+
+const char* RawArgs(MHD_Connection* conn) {
+  if (const char* raw = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "args")) return raw;
+  FindArgs f;
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, &ArgsInValue, &f);
+  return f.args;
+}
+
+MHD_Result EmptyPage(Server& s, Request& r, const PullArgs& args) {
+  return s.Reply(r, 200, "[]",
+                 {{"electric-handle", args.has_handle ? args.handle : "pending"},
+                  {"electric-offset", args.has_handle ? std::string(Unflag(args.offset)) : "-1"},
+                  {"electric-has-data", "false"},
+                  {"cache-control", "no-store"}},
+                 "application/json; charset=utf-8");
+}
+
+}  // namespace
 
 MHD_Result HandlePull(Server& s, Request& r) {
   if (r.pull) return ServeShapeLog(s, r);      // resumed long poll
   if (r.proxy) return HandleProxyPull(s, r);   // resumed upstream transfer
 
-  const char* raw = MHD_lookup_connection_value(r.conn, MHD_GET_ARGUMENT_KIND, "args");
+  const char* raw = RawArgs(r.conn);
   if (raw == nullptr) return s.ReplyError(r, 400, "missing query parameter args");
   PullArgs args;
   try {
@@ -21,8 +68,22 @@ MHD_Result HandlePull(Server& s, Request& r) {
     return s.ReplyError(r, 400, e.what());
   }
   r.store_id = args.store_id;
-  if (AuthResult auth = Authorize(s.config(), r, args.auth_token, args.store_id, Access::kRead); !auth.ok)
-    return s.ReplyError(r, auth.status, auth.message);
+  const Credentials creds{args.auth_token, QueryToken(s.config(), r.conn)};
+  for (;;) {
+    const uint64_t seq = s.waiters().Seq(kAuthWaitChannel);  // before deciding: see Waiters::Suspend
+    AuthResult auth = Authorize(s, r, creds, args.store_id, Access::kRead);
+    if (auth.ok) break;
+    if (!auth.pending) return s.ReplyError(r, auth.status, auth.message);
+    Waiter& w = r.auth_wait;
+    const auto deadline = r.start + std::chrono::seconds(s.config().long_poll_timeout_s);
+    if (Clock::now() >= deadline || s.closing()) return EmptyPage(s, r, args);
+    w.conn = r.conn;
+    w.table = kAuthWaitChannel;
+    w.deadline = std::min(deadline, Clock::now() + kAuthRetry);
+    w.expired = false;
+    if (s.waiters().Suspend(&w, seq)) return MHD_YES;  // woken by new keys, the retry timer or shutdown
+  }
+  r.auth_wait = Waiter{};
 
   if (s.upstream()) return StartProxyPull(s, r, args);
 

@@ -48,8 +48,12 @@ MHD_Result HandlePush(Server& s, Request& r) {
     return s.Reply(r, 413, PushErrorJson("batch holds more than " + std::to_string(c.max_batch_events) + " events", "54000"));
   if (push.largest_event_bytes > c.max_event_bytes)
     return s.Reply(r, 413, PushErrorJson("an event is larger than " + std::to_string(c.max_event_bytes) + " bytes", "54000"));
-  AuthResult auth = Authorize(c, r, std::nullopt, push.store_id, Access::kWrite);
-  if (!auth.ok) return s.Reply(r, auth.status, PushErrorJson(auth.message, ""));
+  AuthResult auth = Authorize(s, r, Credentials{std::nullopt, QueryToken(c, r.conn)}, push.store_id, Access::kWrite);
+  // 503 (keys still being fetched, the authorization function unreachable):
+  // the client retries the same batch with backoff.
+  if (!auth.ok)
+    return s.Reply(r, auth.status, PushErrorJson(auth.message, ""),
+                   auth.status == 503 ? Headers{{"Retry-After", "1"}} : Headers{});
   // The client retries a refused push with backoff, so 429 is safe here.
   double wait = s.push_store_limit().Take(push.store_id);
   if (s.push_ip_limit().enabled()) wait = std::max(wait, s.push_ip_limit().Take(Server::ClientAddress(r.conn)));
