@@ -118,7 +118,7 @@ fi
 for mode in "${modes[@]}"; do
   case "$mode" in
     asan) tests=(test/gateway/) ;;
-    tsan) tests=(test/gateway/pull.test.mjs test/gateway/proxy.test.mjs test/gateway/shutdown.test.mjs
+    tsan) tests=(test/gateway/pull.test.mjs test/gateway/proxy.test.mjs test/gateway/proxy-cancel.test.mjs test/gateway/shutdown.test.mjs
                  test/gateway/jwt.test.mjs) ;;  # jwt: the JWKS thread against request threads
     *) echo "unknown mode $mode (asan or tsan)"; exit 2 ;;
   esac

@@ -14,7 +14,7 @@ void Metrics::Request(const std::string& route, int status, double seconds) {
   h.sum += seconds;
 }
 
-std::string Metrics::Render(size_t held_polls) const {
+std::string Metrics::Render(size_t held_polls, size_t upstream_open) const {
   std::ostringstream out;
   std::lock_guard<std::mutex> lock(mu_);
   out << "# HELP livestore_gateway_requests_total HTTP requests by route and status.\n"
@@ -41,6 +41,13 @@ std::string Metrics::Render(size_t held_polls) const {
       << "# HELP livestore_gateway_upstream_errors_total Failed upstream Electric requests.\n"
          "# TYPE livestore_gateway_upstream_errors_total counter\n"
       << "livestore_gateway_upstream_errors_total " << upstream_errors_.load() << "\n"
+      << "# HELP livestore_gateway_upstream_open Upstream Electric transfers open right now.\n"
+         "# TYPE livestore_gateway_upstream_open gauge\n"
+      << "livestore_gateway_upstream_open " << upstream_open << "\n"
+      << "# HELP livestore_gateway_upstream_cancelled_total Upstream transfers ended early because their client\n"
+         "# went away.\n"
+         "# TYPE livestore_gateway_upstream_cancelled_total counter\n"
+      << "livestore_gateway_upstream_cancelled_total " << upstream_cancelled_.load() << "\n"
       << "# HELP livestore_gateway_database_errors_total Failed database statements.\n"
          "# TYPE livestore_gateway_database_errors_total counter\n"
       << "livestore_gateway_database_errors_total " << database_errors_.load() << "\n"

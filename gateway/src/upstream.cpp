@@ -1,7 +1,10 @@
 #include "gw/upstream.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 
 #include "gw/log.h"
 
@@ -139,7 +142,7 @@ void Upstream::Finish(CURL* easy, CURLcode result) {
   curl_multi_remove_handle(multi_, easy);
   curl_easy_cleanup(easy);
   std::lock_guard<std::mutex> lock(t->mu);
-  if (result != CURLE_OK && !t->headers_done && !t->cancelled) {
+  if (result != CURLE_OK && !t->headers_done && !t->cancelled && !t->client_gone) {
     server_->metrics().UpstreamError();
     LogError("upstream %s: %s", t->url.c_str(), curl_easy_strerror(result));
     // Electric unreachable: try again while the client's poll may still wait.
@@ -177,7 +180,7 @@ void Upstream::Loop() {
       bool skip;
       {
         std::lock_guard<std::mutex> lock(t->mu);
-        skip = t->cancelled || closing_;
+        skip = t->cancelled || t->client_gone || closing_;
         if (skip) {
           t->done = true;
           t->result = CURLE_ABORTED_BY_CALLBACK;
@@ -186,25 +189,77 @@ void Upstream::Loop() {
       }
       if (!skip) Add(t);
     }
-    // Shutdown answers held polls; drained buffers let paused transfers go on.
+    // Clients gone (freed request, or socket seen closed) end their transfer
+    // now; shutdown answers held polls; drained buffers let paused transfers
+    // go on. Suspended clients are watched for a disconnect.
     std::vector<CURL*> aborted, unpause;
+    std::vector<std::shared_ptr<ProxyTransfer>> watched;
+    std::vector<curl_waitfd> fds;
+    auto watch = [&](const std::shared_ptr<ProxyTransfer>& t) {  // t->mu held
+      if (t->suspended && !t->cancelled && !t->client_gone && t->watch_client && t->client_fd >= 0) {
+        watched.push_back(t);
+        fds.push_back(curl_waitfd{t->client_fd, CURL_WAIT_POLLIN, 0});
+      }
+    };
     for (auto& [easy, t] : active_) {
       std::lock_guard<std::mutex> lock(t->mu);
-      if (t->cancelled || (closing_ && !t->headers_done)) aborted.push_back(easy);
-      else if (t->paused && t->buffer.size() - t->read_pos <= kMaxBuffered / 2) {
+      if (t->cancelled || t->client_gone || (closing_ && !t->headers_done)) {
+        aborted.push_back(easy);
+        if (t->cancelled || t->client_gone) server_->metrics().UpstreamCancelled();
+        continue;
+      }
+      if (t->paused && t->buffer.size() - t->read_pos <= kMaxBuffered / 2) {
         t->paused = false;
         unpause.push_back(easy);
       }
+      watch(t);
     }
     for (CURL* easy : aborted) Finish(easy, CURLE_ABORTED_BY_CALLBACK);
     // Outside t->mu: unpausing may call OnBody right away.
     for (CURL* easy : unpause) curl_easy_pause(easy, CURLPAUSE_CONT);
+    {
+      // Polls waiting to retry an unreachable Electric hold their client too.
+      std::vector<std::shared_ptr<ProxyTransfer>> later;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto& entry : retries_) later.push_back(entry.second);
+      }
+      for (auto& t : later) {
+        std::lock_guard<std::mutex> lock(t->mu);
+        watch(t);
+      }
+    }
 
     int running = 0;
     curl_multi_perform(multi_, &running);
     while (CURLMsg* msg = curl_multi_info_read(multi_, &running))
       if (msg->msg == CURLMSG_DONE) Finish(msg->easy_handle, msg->data.result);
-    curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
+    curl_multi_poll(multi_, fds.data(), static_cast<unsigned>(fds.size()), 100, nullptr);
+    CheckClients(watched, fds);
+  }
+}
+
+void Upstream::CheckClients(const std::vector<std::shared_ptr<ProxyTransfer>>& watched,
+                            const std::vector<curl_waitfd>& fds) {
+  for (size_t i = 0; i < watched.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    ProxyTransfer* t = watched[i].get();
+    std::lock_guard<std::mutex> lock(t->mu);
+    // Resumed meanwhile: the socket is MHD's again (it may even be closed and
+    // its number reused), so it is not touched.
+    if (!t->suspended || t->cancelled || t->client_gone) continue;
+    char byte;
+    ssize_t n = recv(t->client_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) {
+      t->watch_client = false;  // a pipelined request: left to MHD after the resume
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+    // EOF or a reset: the client is gone. The next turn of the loop removes
+    // the easy handle (closing the upstream connection); the resume lets MHD
+    // close the connection and free the request (NOTIFY_COMPLETED).
+    t->client_gone = true;
+    t->ResumeLocked();
   }
 }
 

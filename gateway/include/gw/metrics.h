@@ -13,6 +13,7 @@ class Metrics {
   void Request(const std::string& route, int status, double seconds);
   void PushEvents(size_t n) { push_events_ += n; }
   void UpstreamError() { upstream_errors_++; }
+  void UpstreamCancelled() { upstream_cancelled_++; }  // an open upstream transfer ended for a client gone
   void DatabaseError() { database_errors_++; }
   void PushRejected() { push_rejected_++; }     // a hook called livestore.reject: 422
   void PushHookError() { push_hook_errors_++; }  // any other error raised in a hook: 500
@@ -23,8 +24,9 @@ class Metrics {
   void AuthPending() { auth_pending_++; }          // a request waited for keys or the authorization function
   void AuthorizeCall(int result) { authorize_calls_[result]++; }  // 0 allow, 1 deny, 2 error
   void AuthorizeCacheHit() { authorize_cache_hits_++; }
-  // `held_polls`: live pulls held right now (built in and proxied).
-  std::string Render(size_t held_polls) const;
+  // `held_polls`: live pulls held right now (built in and proxied);
+  // `upstream_open`: upstream (Electric) transfers open right now.
+  std::string Render(size_t held_polls, size_t upstream_open = 0) const;
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -38,7 +40,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
   std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0}, push_rejected_{0},
-      push_hook_errors_{0};
+      push_hook_errors_{0}, upstream_cancelled_{0};
   std::atomic<uint64_t> jwks_fetches_ok_{0}, jwks_fetches_failed_{0}, jwks_keys_{0}, auth_pending_{0},
       authorize_cache_hits_{0};
   std::array<std::atomic<uint64_t>, 3> authorize_calls_{};

@@ -2,6 +2,18 @@
 // client's connection is suspended until Electric's headers arrive, then the
 // body is streamed back as it comes (the content reader suspends when it has
 // nothing, and the transfer pauses when the client reads slowly).
+//
+// Ownership and threads. A ProxyTransfer is shared (shared_ptr) by the
+// Request (until NOTIFY_COMPLETED), the streaming response (until MHD frees
+// it) and, while an easy handle exists for it, the curl thread's active_ map;
+// it is freed when the last of them lets go. Every curl call (easy and multi)
+// is made on the curl thread only; the other threads set flags under t->mu and
+// wake it. A client that goes away is seen two ways: MHD notices it (the
+// connection was not suspended) and NOTIFY_COMPLETED calls Cancel; or, while
+// the connection is suspended (MHD watches no suspended socket), the curl
+// thread polls the client's socket next to its own and, on EOF or an error,
+// marks the transfer client_gone, removes its easy handle at once and resumes
+// the connection so that MHD closes it and frees the request.
 #pragma once
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -25,6 +37,9 @@ struct ProxyTransfer {
   std::mutex mu;
   Upstream* owner = nullptr;
   MHD_Connection* conn = nullptr;
+  // The client's socket, watched by the curl thread while conn is suspended
+  // (and only then: MHD closes it only after a resume, or when it stops).
+  int client_fd = -1;
   std::string url;
   Clock::time_point retry_until;  // connection failures are retried until then
   // Upstream response, filled by the curl thread.
@@ -38,7 +53,9 @@ struct ProxyTransfer {
   CURLcode result = CURLE_OK;
   // Coordination with the client connection.
   bool suspended = false;        // conn is suspended waiting for us
-  bool cancelled = false;        // the client connection is gone
+  bool cancelled = false;        // the request was freed (NOTIFY_COMPLETED): never resume
+  bool client_gone = false;      // seen closed while suspended: abort, resume once so MHD closes
+  bool watch_client = true;      // false once the client sent bytes (pipelining): EOF undetectable
   bool paused = false;           // curl write paused: the client reads slowly
   bool response_started = false;
   // For the empty fallback answer and offset flagging.
@@ -65,11 +82,16 @@ class Upstream {
   void Close();
   void Stop();
   size_t waiting();
+  // Easy handles in the multi handle right now (open upstream transfers).
+  size_t open() const { return active_count_.load(); }
 
  private:
   void Loop();
   void Add(const std::shared_ptr<ProxyTransfer>& t);
   void Finish(CURL* easy, CURLcode result);
+  // After curl_multi_poll: which watched clients closed their connection.
+  void CheckClients(const std::vector<std::shared_ptr<ProxyTransfer>>& watched,
+                    const std::vector<curl_waitfd>& fds);
   static size_t OnHeader(char* data, size_t size, size_t n, void* cls);
   static size_t OnBody(char* data, size_t size, size_t n, void* cls);
 

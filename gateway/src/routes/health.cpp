@@ -13,7 +13,8 @@ MHD_Result HandleHealth(Server& s, Request& r) {
 
 MHD_Result HandleMetrics(Server& s, Request& r) {
   size_t held = s.waiters().size() + (s.upstream() ? s.upstream()->waiting() : 0);
-  return s.Reply(r, 200, s.metrics().Render(held), {}, "text/plain; version=0.0.4");
+  size_t upstream_open = s.upstream() ? s.upstream()->open() : 0;
+  return s.Reply(r, 200, s.metrics().Render(held, upstream_open), {}, "text/plain; version=0.0.4");
 }
 
 }  // namespace gw

@@ -33,6 +33,7 @@ MHD_Result EmptyPage(Server& s, Request& r, const std::string& handle, const std
 ssize_t ReadBody(void* cls, uint64_t, char* buf, size_t max) noexcept {
   ProxyTransfer* t = static_cast<std::shared_ptr<ProxyTransfer>*>(cls)->get();
   std::lock_guard<std::mutex> lock(t->mu);
+  if (t->client_gone) return MHD_CONTENT_READER_END_WITH_ERROR;  // seen closed while suspended
   size_t avail = t->buffer.size() - t->read_pos;
   if (avail > 0) {
     size_t n = std::min(avail, max);
@@ -71,6 +72,8 @@ MHD_Result StartProxyPull(Server& s, Request& r, const PullArgs& args) {
                         s.config().electric_source_secret};
   auto t = std::make_shared<ProxyTransfer>();
   t->conn = r.conn;
+  if (const MHD_ConnectionInfo* info = MHD_get_connection_info(r.conn, MHD_CONNECTION_INFO_CONNECTION_FD))
+    t->client_fd = info->connect_fd;
   t->url = MakeElectricUrl(target, table, args, offset);
   t->retry_until = r.start + std::chrono::seconds(s.config().long_poll_timeout_s);
   const bool initial = !args.has_handle || offset == "-1";
@@ -90,6 +93,9 @@ MHD_Result HandleProxyPull(Server& s, Request& r) {
   std::shared_ptr<ProxyTransfer> t = r.proxy;
   std::unique_lock<std::mutex> lock(t->mu);
   if (t->response_started) return MHD_YES;
+  // The curl thread saw the client's socket closed while it was suspended:
+  // no answer, MHD closes the connection (logged 499).
+  if (t->client_gone) return MHD_NO;
   if (!t->headers_done) {
     // Electric unreachable until the poll's deadline, or shutdown.
     lock.unlock();
