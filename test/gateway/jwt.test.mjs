@@ -49,9 +49,17 @@ after(async () => {
 })
 
 /** A gateway (stopped at the end) with JWKS flags from `jwksUrl` unless `args` says otherwise. */
+// A gateway with a JWKS URL fetches its keys in the background after it
+// starts listening; until the first fetch has ended a push gets 503. Tests
+// that are not about that moment wait for it (`firstFetch: false` to not).
 async function gateway(args, opts = {}) {
   const g = await startGateway({ databaseUrl: pg.url, longPollTimeout: opts.longPollTimeout ?? 3, args, env: opts.env })
   gateways.push(g)
+  if (args.includes('--jwt-jwks-url') && opts.firstFetch !== false) {
+    await waitFor(async () => (await metric(g, 'livestore_gateway_jwks_fetches_total{result="ok"}')) +
+      (await metric(g, 'livestore_gateway_jwks_fetches_total{result="error"}')) >= 1,
+    { timeout: 10_000, what: 'the first JWKS fetch to end' })
+  }
   return g
 }
 const jwksArgs = (url = jwks.url, extra = []) => ['--jwt-jwks-url', url, '--jwt-issuer', ISS, ...extra]
@@ -150,7 +158,7 @@ test('the first JWKS fetch in flight: pulls are held (not refused) until the key
   const slow = await startJwksServer({ keys: [keys.p256.jwk()] })
   slow.delayMs = 2500
   try {
-    const g = await gateway(jwksArgs(slow.url))
+    const g = await gateway(jwksArgs(slow.url), { firstFetch: false })
     const t = signJwt(keys.p256, claimsFor('jc-first'))
     const pulled = pull(g.endpoint, { storeId: 'jc-first', payload: { authToken: t } })
     const early = await push(g.endpoint, 'jc-first', events(1, 1), bearer(t))
@@ -170,7 +178,7 @@ test('the first JWKS fetch in flight: pulls are held (not refused) until the key
 test('a provider that is down from the start: pulls answer 200 with an empty page at their own position, pushes 503; it recovers', async () => {
   const down = await startJwksServer({ keys: [keys.rsa.jwk()] })
   await down.stop()
-  const g = await gateway(jwksArgs(down.url, ['--jwt-jwks-min-refetch', '1']), { longPollTimeout: 2 })
+  const g = await gateway(jwksArgs(down.url, ['--jwt-jwks-min-refetch', '1']), { longPollTimeout: 2, firstFetch: false })
   const t = signJwt(keys.rsa, claimsFor('jc-down'))
   const first = await pull(g.endpoint, { storeId: 'jc-down', payload: { authToken: t } })
   assert.equal(first.status, 200)
