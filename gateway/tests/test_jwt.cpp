@@ -1,11 +1,9 @@
 // gw::VerifyJwt: HS256 only, exp/nbf, read/write scopes, and the verified
 // payload kept as JSON text (what the push hands Postgres as livestore.claims).
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <string>
 
 #include "gw/jwt.h"
+#include "jwt_test_keys.h"
 #include "test_support.h"
 
 namespace {
@@ -13,28 +11,11 @@ namespace {
 constexpr int64_t kNow = 1760000000;
 const std::string kSecret = "unit-secret";
 
-std::string B64Url(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[0]),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
-  }
-  return out;
-}
-
 // A token whose payload is exactly `payload` (any bytes), signed with `secret`.
 std::string Sign(const std::string& payload, const std::string& secret = kSecret,
                  const std::string& header = R"({"alg":"HS256","typ":"JWT"})") {
-  const std::string head = B64Url(header) + "." + B64Url(payload);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(head.data()),
-       head.size(), mac, &len);
-  return head + "." + B64Url(std::string(reinterpret_cast<char*>(mac), len));
+  const std::string head = gwtest::B64Url(header) + "." + gwtest::B64Url(payload);
+  return head + "." + gwtest::B64Url(gwtest::HmacBytes(secret, head));
 }
 
 TEST(VerifyJwt, KeepsTheWholePayloadAsSigned) {
