@@ -355,6 +355,12 @@ AS $$
 DECLARE
   pk_t text;
   pk_k text;
+  -- A page: its events built in one query, after the key in $2 (next_sql).
+  page_sql constant text :=
+    'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''name'', $3, ''args'', '
+    'pg_catalog.jsonb_build_object(''new'', pg_catalog.to_jsonb(t))) ORDER BY %s), pg_catalog.count(*) '
+    'FROM (SELECT * FROM %s t %s ORDER BY %s LIMIT $1) t';
+  event_name text := event_prefix OPERATOR(pg_catalog.||) 'Inserted';
   first_sql text;
   next_sql text;
   page jsonb;
@@ -394,23 +400,17 @@ BEGIN
   EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE MODE', source);
   -- One query per page builds the events themselves; the last row of a page
   -- is the key the next page starts after.
-  first_sql := pg_catalog.format(
-    'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''name'', $3, ''args'', '
-    'pg_catalog.jsonb_build_object(''new'', pg_catalog.to_jsonb(t))) ORDER BY %s), pg_catalog.count(*) '
-    'FROM (SELECT * FROM %s t ORDER BY %s LIMIT $1) t', pk_t, source, pk_t);
-  next_sql := pg_catalog.format(
-    'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''name'', $3, ''args'', '
-    'pg_catalog.jsonb_build_object(''new'', pg_catalog.to_jsonb(t))) ORDER BY %s), pg_catalog.count(*) '
-    'FROM (SELECT * FROM %s t WHERE (%s) OPERATOR(pg_catalog.>) (%s) ORDER BY %s LIMIT $1) t',
-    pk_t, source, pk_t, pk_k, pk_t);
-  EXECUTE first_sql INTO page, n USING batch_size, NULL::jsonb, event_prefix OPERATOR(pg_catalog.||) 'Inserted';
+  first_sql := pg_catalog.format(page_sql, pk_t, source, '', pk_t);
+  next_sql := pg_catalog.format(page_sql, pk_t, source,
+    pg_catalog.format('WHERE (%s) OPERATOR(pg_catalog.>) (%s)', pk_t, pk_k), pk_t);
+  EXECUTE first_sql INTO page, n USING batch_size, NULL::jsonb, event_name;
   WHILE n OPERATOR(pg_catalog.>) 0 LOOP
     PERFORM @extschema@.emit(store_id, page);
     total := total OPERATOR(pg_catalog.+) n;
     EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;
     last_row := page OPERATOR(pg_catalog.->) (n OPERATOR(pg_catalog.-) 1)
                      OPERATOR(pg_catalog.->) 'args' OPERATOR(pg_catalog.->) 'new';
-    EXECUTE next_sql INTO page, n USING batch_size, last_row, event_prefix OPERATOR(pg_catalog.||) 'Inserted';
+    EXECUTE next_sql INTO page, n USING batch_size, last_row, event_name;
   END LOOP;
   RETURN total;
 END
