@@ -24,7 +24,7 @@ export async function describeTable(pool, { schema, name }) {
   if (oid == null) return null
   const { rows: cols } = await pool.query(
     `SELECT a.attname, t.typname, a.attnotnull, a.attndims, a.atttypmod, t.typcategory,
-            (SELECT array_position(i.indkey::int2[], a.attnum) - 1 FROM pg_index i
+            (SELECT array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) FROM pg_index i
               WHERE i.indrelid = a.attrelid AND i.indisprimary) AS pk_index
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
