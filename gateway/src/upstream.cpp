@@ -212,8 +212,11 @@ void Upstream::NextPage(const std::shared_ptr<ProxyTransfer>& t, const std::stri
   t->headers.clear();
   t->page.clear();
   server_->metrics().UpstreamRotationRequest();
-  std::lock_guard<std::mutex> qlock(mu_);
-  retries_.emplace_back(Clock::now(), t);
+  {
+    std::lock_guard<std::mutex> qlock(mu_);
+    retries_.emplace_back(Clock::now(), t);
+  }
+  Wake();  // taken on the loop's next turn, not after its poll timeout
 }
 
 bool Upstream::TakePage(const std::shared_ptr<ProxyTransfer>& t) {  // t->mu held

@@ -41,6 +41,18 @@ export async function startElectricSim({
   const stats = { requests: 0, byStatus: {}, byHandle: {}, rotations: 0, storageLosses: 0 }
   const opts = { legacy204 }
 
+  // Described once (Electric keeps its shapes' schemas too); a missing table is looked up again.
+  const tables = new Map()
+  async function tableFor(ref) {
+    const key = `${ref.schema}.${ref.name}`
+    if (!tables.has(key)) {
+      const described = await describeTable(pool, ref)
+      if (!described) return null
+      tables.set(key, described)
+    }
+    return tables.get(key)
+  }
+
   function shapeFor(table) {
     let p = shapes.get(table.rel)
     if (!p) {
@@ -89,7 +101,7 @@ export async function startElectricSim({
     const tableParam = q.get('table')
     if (!tableParam) return count(400), invalid(res, req, { table: ["can't be blank"] })
     const ref = parseTableParam(tableParam)
-    const table = ref && (await describeTable(pool, ref))
+    const table = ref && (await tableFor(ref))
     if (!table) {
       const name = ref ? `"${ref.schema}"."${ref.name}"` : tableParam
       return count(400), invalid(res, req, {
@@ -184,6 +196,7 @@ export async function startElectricSim({
     stats.storageLosses++
     await Promise.allSettled([...shapes.values()])
     shapes.clear()
+    tables.clear()
     for (const res of [...held]) res.socket?.destroy()
   }
 

@@ -134,13 +134,13 @@ test('proxied pulls: offsets past 2^31, transactions over several pages, every e
   }
 })
 
-test('a rotated handle (redeploy): no 409 reaches the client, no duplicate, no gap', async () => {
+test('a rotated handle (redeploy): no 409 reaches the client, no duplicate, no gap', async (t) => {
   await pushBatch(proxy.endpoint, 'rot', events(1, 5))
   const a = await follow('rot', { handle: null, offset: null }, 5, { live: false })
   const settled = await pull(proxy.endpoint, { storeId: 'rot', handle: a.handle, offset: a.offset })  // flagged follow-up
   const at = { handle: settled.headers.get('electric-handle'), offset: settled.headers.get('electric-offset') }
   assert.match(at.offset, /@5$/)
-  const rotations = await metric('livestore_gateway_upstream_rotations_total')
+  const followed = await metric('livestore_gateway_upstream_rotations_total')
 
   // Rotation while the client's live pull is held, then new events.
   const held = follow('rot', at, 3)
@@ -150,7 +150,7 @@ test('a rotated handle (redeploy): no 409 reaches the client, no duplicate, no g
   const b = await held
   assert.deepEqual(b.got, [6, 7, 8])
   assert.notEqual(b.handle, at.handle, 'the client follows the new handle')
-  assert.ok((await metric('livestore_gateway_upstream_rotations_total')) > rotations)
+  assert.ok((await metric('livestore_gateway_upstream_rotations_total')) > followed)
   assert.ok(sim.stats().byStatus['409'] >= 1, 'Electric did answer 409')
 
   // Rotation while idle: the next pull at the old handle just goes on.
@@ -158,6 +158,22 @@ test('a rotated handle (redeploy): no 409 reaches the client, no duplicate, no g
   await pushBatch(proxy.endpoint, 'rot', events(9, 9))
   const c = await follow('rot', b, 1)
   assert.deepEqual(c.got, [9])
+
+  // How long a held client waits for the gateway to follow (reported, not asserted).
+  const ack = await pull(proxy.endpoint, { storeId: 'rot', handle: c.handle, offset: c.offset })
+  const waiting = pull(proxy.endpoint, { storeId: 'rot', handle: c.handle, offset: ack.headers.get('electric-offset') })
+  await new Promise((r) => setTimeout(r, 200))
+  const before = { rotations: await metric('livestore_gateway_upstream_rotations_total'), requests: await metric('livestore_gateway_upstream_rotation_requests_total') }
+  const t0 = performance.now()
+  await sim.rotate()
+  const answer = await waiting
+  const ms = performance.now() - t0
+  assert.equal(answer.status, 200)
+  assert.deepEqual(seqs(answer.body), [])
+  assert.match(answer.headers.get('electric-offset'), /@9$/)
+  const requests = (await metric('livestore_gateway_upstream_rotation_requests_total')) - before.requests
+  const rotations = (await metric('livestore_gateway_upstream_rotations_total')) - before.rotations
+  t.diagnostic(`held pull answered ${ms.toFixed(0)} ms after the rotation; ${requests} upstream requests for ${rotations} rotation(s) of a 9-event shape (plus the 409)`)
 })
 
 test('Electric lost its storage: re-snapshot with new offsets, the client gets only what it lacks', async () => {
