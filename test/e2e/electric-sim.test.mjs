@@ -16,7 +16,7 @@ import { explained, testScope, uniqueStoreId, useCluster } from './lib/suite.mjs
 
 const ctx = useCluster('electric-sim')
 
-test('live clients sync on across Electric redeploys (handles rotated, storage lost) [electric-sim]', { timeout: 150_000 }, async (t) => {
+test('(h) live clients sync on across Electric redeploys (handles rotated, storage lost) [electric-sim]', { timeout: 150_000 }, async (t) => {
   const { dir, defer } = testScope(t, ctx, 'electric-sim')
   const backend = await startBackend('electric-sim', { databaseUrl: ctx.cluster.url, dir, longPollTimeout: 5 })
   defer(() => backend.stop())
