@@ -99,10 +99,13 @@ size_t Upstream::OnHeader(char* data, size_t size, size_t n, void* cls) {
       t->unavailable = true;
       return 0;  // abort this transfer
     }
-    if (t->status == 409 && t->client_seq && t->rotations < kMaxRotations) {
+    if (t->status == 409 && t->client_seq) {
       // The shape was rotated: followed on the client's behalf (Finish).
+      // Rotating on and on is a fault for now: retried like a 503, then the
+      // empty answer at the client's position, never the 409.
       t->rotation_handle = HeaderValue(t->headers, "electric-handle");
-      t->rotated = true;
+      if (t->rotations < kMaxRotations) t->rotated = true;
+      else t->unavailable = true;
       return 0;  // abort this transfer
     }
     if (t->status >= 200 && !t->recovering) {
