@@ -5,10 +5,11 @@
 // 409, gets every event once, in order, and carries its position in the
 // offset ("<offset>@<seqNum>") through the new handle.
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
 import { after, before, test } from 'node:test'
 
 import { startElectricSim } from '../electric-sim/index.mjs'
-import { startCluster, startGateway } from '../lib/harness.mjs'
+import { freePort, startCluster, startGateway } from '../lib/harness.mjs'
 import { events, inserts, pull, pushBatch } from './lib.mjs'
 
 const SECRET = 'sim-secret'
@@ -199,4 +200,32 @@ test('Electric lost its storage: re-snapshot with new offsets, the client gets o
   assert.deepEqual(b.got, [9, 10, 11])
   const c = await follow('lost', b, 1, { max: 2 })  // nothing more comes
   assert.deepEqual(c.got, [])
+})
+
+test('an Electric that rotates on every request: the pull ends 200 at the client position, never 409', async () => {
+  let n = 0
+  const fake = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x')
+    n++
+    if (url.searchParams.get('offset') === '-1') {
+      res.writeHead(200, { 'content-type': 'application/json', 'electric-handle': `h-${n}`, 'electric-offset': '0_0' })
+      return res.end('[]')
+    }
+    res.writeHead(409, { 'content-type': 'application/json', 'electric-handle': `h-${n}` })
+    res.end('[{"headers":{"control":"must-refetch"}}]')
+  })
+  const port = await freePort()
+  await new Promise((r) => fake.listen(port, '127.0.0.1', r))
+  const gw = await startGateway({ databaseUrl: pg.url, electricUrl: `http://127.0.0.1:${port}`, longPollTimeout: 2 })
+  try {
+    const r = await pull(gw.endpoint, { storeId: 'spinning', handle: 'h-0', offset: '4294967302_4@57' })
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.body, [])
+    assert.equal(r.headers.get('electric-handle'), 'h-0')
+    assert.equal(r.headers.get('electric-offset'), '4294967302_4@57')
+    assert.ok(n > 16, `${n} upstream requests`)  // 8 rotations followed (2 requests each), then retried
+  } finally {
+    await gw.stop()
+    fake.close()
+  }
 })
