@@ -19,7 +19,7 @@ suite() {  # suite NAME COMMAND...
 echo "=== build"
 make -s WERROR=-Werror || exit 1
 make -s install >/dev/null || exit 1
-for pkg in test/e2e examples/worker; do
+for pkg in test/e2e test/electric-sim examples/worker; do
   if [ ! -d $pkg/node_modules ] || [ $pkg/package-lock.json -nt $pkg/node_modules/.package-lock.json ]; then
     (cd $pkg && npm ci --no-audit --no-fund --loglevel=error) || exit 1
   fi

@@ -22,4 +22,22 @@ std::optional<int32_t> ParseLogOffset(std::string_view offset) {
 
 std::string FormatLogOffset(int32_t after) { return std::to_string(after) + "_0"; }
 
+ProxyOffset ParseProxyOffset(std::string_view offset) {
+  const size_t at = offset.rfind(kPositionMark);
+  if (at == std::string_view::npos || at == 0) return {std::string(offset), std::nullopt};
+  std::string_view digits = offset.substr(at + 1);
+  int64_t seq = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+  if (digits.empty() || digits[0] == '-' || digits[0] == '+' || ec != std::errc() ||
+      end != digits.data() + digits.size())
+    return {std::string(offset), std::nullopt};
+  return {std::string(offset.substr(0, at)), seq};
+}
+
+std::string FormatProxyOffset(std::string_view upstream, std::optional<int64_t> seq) {
+  std::string out(upstream);
+  if (seq) out += kPositionMark + std::to_string(*seq);
+  return out;
+}
+
 }  // namespace gw

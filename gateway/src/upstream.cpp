@@ -6,13 +6,24 @@
 #include <cctype>
 #include <cerrno>
 
+#include "gw/electric_url.h"
 #include "gw/log.h"
+#include "gw/offset.h"
+#include "gw/shape_page.h"
 
 namespace gw {
 namespace {
 
 constexpr size_t kMaxBuffered = 1u << 20;  // pause upstream beyond this
 constexpr auto kRetryDelay = std::chrono::milliseconds(500);
+constexpr int kMaxRotations = 8;             // 409s followed for one pull
+constexpr size_t kMaxPage = 256u << 20;      // a recovery page larger than this is given up
+
+std::string HeaderValue(const Headers& headers, const char* name) {
+  for (const auto& [n, v] : headers)
+    if (n == name) return v;
+  return {};
+}
 
 bool Transient(CURLcode rc) {
   return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT ||
@@ -88,7 +99,16 @@ size_t Upstream::OnHeader(char* data, size_t size, size_t n, void* cls) {
       t->unavailable = true;
       return 0;  // abort this transfer
     }
-    if (t->status >= 200) {
+    if (t->status == 409 && t->client_seq) {
+      // The shape was rotated: followed on the client's behalf (Finish).
+      // Rotating on and on is a fault for now: retried like a 503, then the
+      // empty answer at the client's position, never the 409.
+      t->rotation_handle = HeaderValue(t->headers, "electric-handle");
+      if (t->rotations < kMaxRotations) t->rotated = true;
+      else t->unavailable = true;
+      return 0;  // abort this transfer
+    }
+    if (t->status >= 200 && !t->recovering) {
       t->headers_done = true;
       t->ResumeLocked();
     }
@@ -105,11 +125,17 @@ size_t Upstream::OnBody(char* data, size_t size, size_t n, void* cls) {
   auto* t = static_cast<ProxyTransfer*>(cls);
   std::lock_guard<std::mutex> lock(t->mu);
   if (t->cancelled) return 0;  // aborts the transfer
+  if (t->recovering) {
+    if (t->page.size() + size * n > kMaxPage) return 0;
+    t->page.append(data, size * n);
+    return size * n;
+  }
   if (t->buffer.size() - t->read_pos > kMaxBuffered) {
     t->paused = true;
     return CURL_WRITEFUNC_PAUSE;
   }
   t->buffer.append(data, size * n);
+  t->scan.Feed(std::string_view(data, size * n));
   t->ResumeLocked();
   return size * n;
 }
@@ -142,6 +168,27 @@ void Upstream::Finish(CURL* easy, CURLcode result) {
   curl_multi_remove_handle(multi_, easy);
   curl_easy_cleanup(easy);
   std::lock_guard<std::mutex> lock(t->mu);
+  const bool gone = t->cancelled || t->client_gone || closing_;
+  if (t->rotated && !gone) {
+    t->rotated = false;
+    ++t->rotations;
+    t->recovering = true;
+    server_->metrics().UpstreamRotation();
+    LogInfo("upstream shape rotated (409, new handle '%s'): reading it for the client from seqNum %lld",
+            t->rotation_handle.c_str(), static_cast<long long>(*t->client_seq));
+    NextPage(t, t->rotation_handle, "-1");
+    return;
+  }
+  if (t->recovering && result == CURLE_OK && !gone) {
+    if (!TakePage(t)) return;  // the next page is on its way
+  }
+  if (result == CURLE_OK && !t->recovered && t->headers_done && t->status == 200) {
+    // Where the client is after this page, for its next request (positions.h).
+    std::optional<int64_t> seq = t->scan.last();
+    if (t->client_seq && (!seq || *seq < *t->client_seq)) seq = t->client_seq;
+    if (seq)
+      positions_.Record(HeaderValue(t->headers, "electric-handle"), HeaderValue(t->headers, "electric-offset"), *seq);
+  }
   if (result != CURLE_OK && !t->headers_done && !t->cancelled && !t->client_gone) {
     server_->metrics().UpstreamError();
     LogError("upstream %s: %s", t->url.c_str(), curl_easy_strerror(result));
@@ -150,6 +197,7 @@ void Upstream::Finish(CURL* easy, CURLcode result) {
       t->status = 0;
       t->unavailable = false;
       t->headers.clear();
+      t->page.clear();
       std::lock_guard<std::mutex> qlock(mu_);
       retries_.emplace_back(Clock::now() + kRetryDelay, t);
       return;
@@ -158,6 +206,60 @@ void Upstream::Finish(CURL* easy, CURLcode result) {
   t->done = true;
   t->result = result;
   t->ResumeLocked();
+}
+
+void Upstream::NextPage(const std::shared_ptr<ProxyTransfer>& t, const std::string& handle,
+                        const std::string& offset) {  // t->mu held
+  t->url = t->base_url + ShapePosition(!handle.empty(), handle, offset, false);
+  t->status = 0;
+  t->headers.clear();
+  t->page.clear();
+  server_->metrics().UpstreamRotationRequest();
+  {
+    std::lock_guard<std::mutex> qlock(mu_);
+    retries_.emplace_back(Clock::now(), t);
+  }
+  Wake();  // taken on the loop's next turn, not after its poll timeout
+}
+
+bool Upstream::TakePage(const std::shared_ptr<ProxyTransfer>& t) {  // t->mu held
+  const std::string handle = HeaderValue(t->headers, "electric-handle");
+  const std::string offset = HeaderValue(t->headers, "electric-offset");
+  if (t->status == 200 && !handle.empty() && !offset.empty()) {
+    FilteredPage f = FilterShapePage(t->page, *t->client_seq);
+    if (f.ok && f.kept == 0 && !f.up_to_date) {
+      // Only events the client has: on to the next page of the new shape.
+      NextPage(t, handle, offset);
+      return false;
+    }
+    if (f.ok) {
+      Headers out;
+      for (const auto& [name, value] : t->headers)
+        if (name == "content-type" || name == "electric-schema" || name == "electric-cursor") out.emplace_back(name, value);
+      std::string next = FormatProxyOffset(offset, f.last_seq);
+      out.emplace_back("electric-handle", handle);
+      out.emplace_back("electric-offset", f.kept > 0 ? Flag(next) : next);
+      out.emplace_back("electric-has-data", f.kept > 0 ? "true" : "false");
+      if (f.up_to_date) out.emplace_back("electric-up-to-date", "");
+      out.emplace_back("cache-control", "no-store");  // built for this client's position
+      positions_.Record(handle, offset, f.last_seq);
+      t->headers = std::move(out);
+      t->buffer = std::move(f.body);
+      t->read_pos = 0;
+      t->recovering = false;
+      t->recovered = true;
+      t->headers_done = true;
+      LogInfo("upstream shape rotation followed: handle '%s', offset %s, %zu new events",
+              handle.c_str(), next.c_str(), f.kept);
+      return true;
+    }
+  }
+  // Anything else (an error status, a malformed page): the client gets the
+  // empty answer at its own position and asks again (never an error).
+  LogError("upstream shape rotation: unexpected answer %ld from %s", t->status, t->url.c_str());
+  t->headers.clear();
+  t->recovering = false;
+  return true;
 }
 
 void Upstream::Loop() {

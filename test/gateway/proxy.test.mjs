@@ -49,8 +49,9 @@ test('pulls through the proxy: same events, flagged offsets answered locally', a
   assert.ok(first.headers.get('electric-schema'))              // Electric's headers pass through
   const ack = await pull(proxy.endpoint, { storeId: 'proxied', handle, offset: '4_0~' })
   assert.deepEqual(ack.body, [])
-  assert.equal(ack.headers.get('electric-offset'), '4_0')
-  const held = pull(proxy.endpoint, { storeId: 'proxied', handle, offset: '4_0' })
+  // The plain offset, with the client's position learnt from the page (seqNum 4).
+  assert.equal(ack.headers.get('electric-offset'), '4_0@4')
+  const held = pull(proxy.endpoint, { storeId: 'proxied', handle, offset: '4_0@4' })
   await new Promise((r) => setTimeout(r, 300))
   await pushBatch(proxy.endpoint, 'proxied', events(5, 5))
   const live = await held
@@ -84,7 +85,7 @@ test('Electric unreachable: the pull is held, then answered 200 at its own posit
   }
 })
 
-test('upstream statuses (409) and their headers pass through unchanged', async () => {
+test('upstream statuses (409 for a client of unknown position) and their headers pass through unchanged', async () => {
   const port = await freePort()
   let seen = ''
   const fake = createServer((req, res) => {
@@ -95,6 +96,8 @@ test('upstream statuses (409) and their headers pass through unchanged', async (
   await new Promise((r) => fake.listen(port, '127.0.0.1', r))
   const gw = await startGateway({ databaseUrl: pg.url, electricUrl: `http://127.0.0.1:${port}`, electricSecret: 's3' })
   try {
+    // An offset without "@<seqNum>" the gateway never handed out: it cannot
+    // know which events the client has, so the 409 is Electric's to give.
     const r = await pull(gw.endpoint, { storeId: 'Mixed-Case', handle: 'old', offset: '1_0', live: true })
     assert.equal(r.status, 409)
     assert.equal(r.headers.get('electric-handle'), 'new-handle')

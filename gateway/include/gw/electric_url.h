@@ -15,6 +15,12 @@ struct ElectricTarget {
 
 std::string PercentEncode(std::string_view in);
 
+// The shape URL without its position (table, credentials): what every request
+// for this store's shape shares; ShapePosition appends the rest.
+std::string ShapeBaseUrl(const ElectricTarget& target, const std::string& table);
+// "-1" (or no handle): a fresh request (no handle, no live).
+std::string ShapePosition(bool has_handle, const std::string& handle, std::string_view offset, bool live);
+
 // `offset` is the client's offset with any LiveStore flag already removed.
 // A "-1" offset is sent as a fresh request (no handle, no live), as Electric
 // rejects live=true at -1.

@@ -13,7 +13,9 @@ class Metrics {
   void Request(const std::string& route, int status, double seconds);
   void PushEvents(size_t n) { push_events_ += n; }
   void UpstreamError() { upstream_errors_++; }
-  void UpstreamCancelled() { upstream_cancelled_++; }  // an open upstream transfer ended for a client gone
+  void UpstreamCancelled() { upstream_cancelled_++; }
+  void UpstreamRotation() { upstream_rotations_++; }  // a 409 followed for a client (not passed on)
+  void UpstreamRotationRequest() { upstream_rotation_requests_++; }  // requests made to follow one  // an open upstream transfer ended for a client gone
   void DatabaseError() { database_errors_++; }
   void PushRejected() { push_rejected_++; }     // a hook called livestore.reject: 422
   void PushHookError() { push_hook_errors_++; }  // any other error raised in a hook: 500
@@ -40,7 +42,8 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
   std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0}, push_rejected_{0},
-      push_hook_errors_{0}, upstream_cancelled_{0};
+      push_hook_errors_{0}, upstream_cancelled_{0}, upstream_rotations_{0},
+      upstream_rotation_requests_{0};
   std::atomic<uint64_t> jwks_fetches_ok_{0}, jwks_fetches_failed_{0}, jwks_keys_{0}, auth_pending_{0},
       authorize_cache_hits_{0};
   std::array<std::atomic<uint64_t>, 3> authorize_calls_{};

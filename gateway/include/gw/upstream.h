@@ -22,11 +22,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "gw/positions.h"
+#include "gw/seq_scan.h"
 #include "gw/server.h"
 
 namespace gw {
@@ -60,6 +63,20 @@ struct ProxyTransfer {
   bool response_started = false;
   // For the empty fallback answer and offset flagging.
   std::string client_handle, client_offset;  // offset without the flag
+  // The client's position (offset.h, positions.h) and shape rotation: when
+  // Electric answers 409 and the client's last seqNum is known, the 409 is
+  // not passed on; the new shape is read from -1 page by page (buffered),
+  // events the client has are dropped, and the first page with new events
+  // (or the end of the log) is the answer, at the new handle and offset.
+  std::string base_url;                // the shape URL without its position
+  std::optional<int64_t> client_seq;   // the client's last seqNum, when known
+  SeqScanner scan;                     // normal path: seqNums streaming through
+  int rotations = 0;                   // 409s followed for this pull
+  bool rotated = false;                // this answer was a 409 to follow
+  bool recovering = false;             // reading the new shape (buffered)
+  bool recovered = false;              // the answer was built from a filtered page
+  std::string rotation_handle;         // the handle the 409 named ("" if none)
+  std::string page;                    // recovery: the page being read
 
   void ResumeLocked() {
     if (suspended && !cancelled) {
@@ -84,6 +101,7 @@ class Upstream {
   size_t waiting();
   // Easy handles in the multi handle right now (open upstream transfers).
   size_t open() const { return active_count_.load(); }
+  Positions& positions() { return positions_; }
 
  private:
   void Loop();
@@ -92,6 +110,10 @@ class Upstream {
   // After curl_multi_poll: which watched clients closed their connection.
   void CheckClients(const std::vector<std::shared_ptr<ProxyTransfer>>& watched,
                     const std::vector<curl_waitfd>& fds);
+  // Recovery after a 409: request `offset` of `handle` (buffered), later.
+  void NextPage(const std::shared_ptr<ProxyTransfer>& t, const std::string& handle, const std::string& offset);
+  // A whole recovery page arrived: answer with its new events, or go on.
+  bool TakePage(const std::shared_ptr<ProxyTransfer>& t);
   static size_t OnHeader(char* data, size_t size, size_t n, void* cls);
   static size_t OnBody(char* data, size_t size, size_t n, void* cls);
 
@@ -104,6 +126,7 @@ class Upstream {
   std::vector<std::pair<Clock::time_point, std::shared_ptr<ProxyTransfer>>> retries_;
   std::map<CURL*, std::shared_ptr<ProxyTransfer>> active_;  // curl thread only
   std::atomic<size_t> active_count_{0};
+  Positions positions_;
 };
 
 }  // namespace gw

@@ -1,9 +1,11 @@
 // Proxy mode: the pull goes to Electric (URL as makeElectricUrl builds it)
 // and Electric's answer comes back as it arrives: same status, same headers,
-// body unbuffered. Two things are added on the way, both invisible to
+// body unbuffered. Three things are added on the way, all invisible to
 // Electric: flagged offsets (so the client's sync leader is released at
-// once after a page with events) and, when Electric cannot be reached, an
-// empty 200 at the client's own position instead of an error.
+// once after a page with events); the client's position ("@<seqNum>",
+// offset.h), with which a 409 (shape rotated) is followed for the client
+// instead of being passed on (upstream.h); and, when Electric cannot be
+// reached, an empty 200 at the client's own position instead of an error.
 #include <cstring>
 
 #include "gw/electric_url.h"
@@ -65,8 +67,15 @@ MHD_Result StartProxyPull(Server& s, Request& r, const PullArgs& args) {
     if (!s.db().Exec(Stmt::kCreateStore, {args.store_id.c_str()}, &err))
       LogError("create store %s: %s %s", args.store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
   }
-  const std::string offset(Unflag(args.offset));
-  if (args.has_handle && args.live && IsFlagged(args.offset)) return EmptyPage(s, r, args.handle, offset);
+  // Electric's offset, and the client's last seqNum when carried or known.
+  const ProxyOffset position = ParseProxyOffset(Unflag(args.offset));
+  const std::string& offset = position.upstream;
+  const bool initial = !args.has_handle || offset == "-1";
+  std::optional<int64_t> seq = position.seq;
+  if (initial) seq = 0;
+  else if (!seq) seq = s.upstream()->positions().Find(args.handle, offset);
+  if (args.has_handle && args.live && IsFlagged(args.offset))
+    return EmptyPage(s, r, args.handle, FormatProxyOffset(offset, seq));
 
   ElectricTarget target{s.config().electric_url, s.config().electric_secret, s.config().electric_source_id,
                         s.config().electric_source_secret};
@@ -75,10 +84,11 @@ MHD_Result StartProxyPull(Server& s, Request& r, const PullArgs& args) {
   if (const MHD_ConnectionInfo* info = MHD_get_connection_info(r.conn, MHD_CONNECTION_INFO_CONNECTION_FD))
     t->client_fd = info->connect_fd;
   t->url = MakeElectricUrl(target, table, args, offset);
+  t->base_url = ShapeBaseUrl(target, table);
+  t->client_seq = seq;
   t->retry_until = r.start + std::chrono::seconds(s.config().long_poll_timeout_s);
-  const bool initial = !args.has_handle || offset == "-1";
   t->client_handle = args.has_handle ? args.handle : "pending";
-  t->client_offset = initial ? "-1" : offset;
+  t->client_offset = initial ? "-1" : FormatProxyOffset(offset, seq);
   r.proxy = t;
   {
     std::lock_guard<std::mutex> lock(t->mu);
@@ -109,8 +119,9 @@ MHD_Result HandleProxyPull(Server& s, Request& r) {
     if (name == "electric-has-data" && value == "false") has_data = false;
   for (const auto& [name, value] : t->headers) {
     if (HopByHop(name)) continue;
-    if (name == "electric-offset" && status == 200 && has_data) headers.emplace_back(name, Flag(value));
-    else headers.emplace_back(name, value);
+    if (name != "electric-offset" || t->recovered || (status != 200 && status != 204)) headers.emplace_back(name, value);
+    else if (has_data && status == 200) headers.emplace_back(name, Flag(value));  // position learnt while streaming
+    else headers.emplace_back(name, FormatProxyOffset(value, t->client_seq));     // no events: same position
   }
   lock.unlock();
 

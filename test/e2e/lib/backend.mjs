@@ -2,8 +2,13 @@
 //  built-in: clients -> gateway (pull served from Postgres by the gateway itself)
 //  proxy:    clients -> gateway P --electric-url-> gateway B --shape-api
 //            P maps pulls to Electric's /v1/shape (doc §5) and B plays Electric.
+// And one on request (E2E_MODES=electric-sim):
+//  electric-sim: clients -> gateway P --electric-url-> test/electric-sim
+//            (an Electric written from its API docs: offsets past 2^32,
+//            small chunks, rotations on demand; `backend.sim`).
 import path from 'node:path'
 
+import { startElectricSim } from '../../electric-sim/index.mjs'
 import { startGateway } from '../../lib/harness.mjs'
 
 export const MODES = (process.env.E2E_MODES ?? 'built-in,proxy').split(',').filter(Boolean)
@@ -30,8 +35,28 @@ export async function startBackend(mode, { databaseUrl, dir, longPollTimeout, fr
       throw e
     }
   }
+  if (mode === 'electric-sim') {
+    const sim = await startElectricSim({ databaseUrl, secret: SHAPE_SECRET, chunkBytes: SIM_CHUNK_BYTES, longPollMs: (longPollTimeout ?? 20) * 1000 })
+    try {
+      const proxy = await startGateway({ ...common, args: frontArgs, electricUrl: sim.url, electricSecret: SHAPE_SECRET, logFile: path.join(dir, 'gateway-proxy.log') })
+      const backend = describe(mode, proxy, [proxy])
+      const stop = backend.stop
+      backend.sim = sim
+      backend.stop = async () => {
+        await stop()
+        await sim.close()
+      }
+      return backend
+    } catch (e) {
+      await sim.close()
+      throw e
+    }
+  }
   throw new Error(`unknown mode ${mode}`)
 }
+
+// About 3 events a chunk: initial syncs and larger transactions span pages.
+export const SIM_CHUNK_BYTES = 600
 
 // `gateways` is in start order: the upstream first, the client-facing one last.
 function describe(mode, front, gateways) {
