@@ -24,7 +24,7 @@ const auth = { authToken: token }
 let pg, gw
 before(async () => {
   pg = await startCluster()
-  gw = await startGateway({ databaseUrl: pg.url, longPollTimeout: 1, args: ['--jwt-secret', SECRET, '--page-events', '3'] })
+  gw = await startGateway({ databaseUrl: pg.url, longPollTimeout: 1, shapeApi: true, shapeSecret: 'shape-s', args: ['--jwt-secret', SECRET, '--page-events', '3'] })
 })
 after(async () => {
   await gw?.stop()
@@ -122,4 +122,23 @@ test('errors are no-store: 400, 401, 403, 404, 405', async () => {
     assert.equal(r.headers.get('cache-control'), 'no-store', `${r.status} ${url}`)
   }
   assert.deepEqual(statuses, [400, 400, 401, 403, 404, 405])
+})
+
+test('/v1/shape: Electric\'s cache-control, a cursor on live answers, no-store on errors', async () => {
+  const shape = (q) => fetch(`${gw.url}/v1/shape?table=eventlog_6_cache_a&secret=shape-s&${q}`)
+  const first = await shape('offset=-1')
+  assert.equal(first.status, 200)
+  assert.equal(first.headers.get('cache-control'), LONG)
+  const handle = first.headers.get('electric-handle')
+  const live = await shape(`offset=5_0&handle=${handle}&live=true`)
+  assert.equal(live.status, 200)
+  assert.equal(live.headers.get('cache-control'), LIVE)
+  assert.match(live.headers.get('electric-cursor'), /^\d+$/)
+  assert.equal(live.headers.get('electric-offset'), '5_0')  // Electric's own offsets: the cursor travels apart
+  const bad = await shape('offset=nonsense')
+  assert.equal(bad.status, 400)
+  assert.equal(bad.headers.get('cache-control'), 'no-store')
+  const denied = await fetch(`${gw.url}/v1/shape?table=eventlog_6_cache_a&offset=-1`)
+  assert.equal(denied.status, 401)
+  assert.equal(denied.headers.get('cache-control'), 'no-store')
 })
