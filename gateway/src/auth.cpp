@@ -129,6 +129,12 @@ AuthResult Authorize(Server& s, Request& r, const Credentials& creds, const std:
   return {};
 }
 
+bool CredentialsOutsideUrl(Server& s, MHD_Connection* conn) {
+  if (!s.keys().enabled()) return false;  // the answer does not depend on them
+  return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) != nullptr ||
+         MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, s.config().auth_cookie.c_str()) != nullptr;
+}
+
 bool JwtConfigured(const Config& c) {
   return !c.jwt_secret.empty() || !c.jwt_jwks_url.empty() || !c.jwt_jwks_file.empty() ||
          !c.jwt_public_key_file.empty();

@@ -115,6 +115,10 @@ void Server::AddCors(Request& r, MHD_Response* resp) const {
 
 MHD_Result Server::Queue(Request& r, int status, MHD_Response* response) {
   AddCors(r, response);
+  // Only pull answers say what a shared cache may keep; everything else
+  // (pushes, pings, errors, 401/403, metrics) must never be stored.
+  if (MHD_get_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL) == nullptr)
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (closing_) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
   r.status = status;
   MHD_Result ret = MHD_queue_response(r.conn, static_cast<unsigned>(status), response);

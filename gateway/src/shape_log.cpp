@@ -10,6 +10,7 @@
 
 #include "gw/log.h"
 #include "gw/offset.h"
+#include "gw/pull_cache.h"
 
 namespace gw {
 namespace {
@@ -145,6 +146,8 @@ MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failur
   const bool has_data = page.events > 0;
   std::string offset;
   if (transient_failure && p.initial) offset = "-1";  // the client simply starts again
+  else if (p.flag_offsets && !has_data && p.live && !p.initial && !p.flagged_request && !s.closing())
+    offset = CursorOffset(p.after, p.request_offset, s.config().long_poll_timeout_s, std::time(nullptr));
   else offset = FormatLogOffset(has_data ? page.last_seq : p.after);
   if (has_data && p.flag_offsets) offset = Flag(offset);
   const bool at_end = !has_data || page.events < s.config().page_events;
@@ -170,13 +173,15 @@ MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failur
     h.emplace_back("cache-control", p.initial ? "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746"
                                     : p.live  ? "public, max-age=5, stale-while-revalidate=5"
                                               : "public, max-age=60, stale-while-revalidate=300");
-    std::string etag = "\"" + handle + ":" + p.request_offset + ":" + offset;
-    if (!has_data) etag += ":" + std::to_string(Clock::now().time_since_epoch().count());
-    h.emplace_back("etag", etag + "\"");
   } else {
-    // The LiveStore client repeats identical URLs (no cursor): never cache.
-    h.emplace_back("cache-control", "no-store");
+    // LiveStore endpoint: see gw/pull_cache.h (the cursor rides in the offset).
+    h.emplace_back("cache-control",
+                   PullCacheControl({transient_failure || s.closing(), p.private_credentials, p.initial,
+                                     page.events >= s.config().page_events, p.live}));
   }
+  std::string etag = "\"" + handle + ":" + p.request_offset + ":" + offset;
+  if (!has_data) etag += ":" + std::to_string(Clock::now().time_since_epoch().count());
+  h.emplace_back("etag", etag + "\"");
   return s.Reply(r, 200, body, h, "application/json; charset=utf-8");
 }
 

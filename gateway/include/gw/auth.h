@@ -55,6 +55,11 @@ AuthResult Authorize(Server& s, Request& r, const Credentials& creds, const std:
 // the value before `?args=` is the token.
 std::optional<std::string> QueryToken(const Config& c, MHD_Connection* conn);
 
+// True when the request carries credentials a shared cache does not key on
+// (an Authorization header or the auth cookie) and tokens are checked: its
+// pull answer must not be stored (see gw/pull_cache.h).
+bool CredentialsOutsideUrl(Server& s, MHD_Connection* conn);
+
 // Start-up rule: a non-loopback listener needs auth, unless --insecure.
 bool AuthRequiredButMissing(const Config& config);
 

@@ -2,7 +2,9 @@
 //
 // Built-in shape log: "<seq>_0" is the position after event <seq> ("0_0" is
 // before the first event); "-1" is the start. Any "<n>_<k>" is accepted, so
-// every offset ever issued stays valid.
+// every offset ever issued stays valid. The LiveStore endpoint answers a live
+// poll that timed out empty with "<seq>_<cursor>" (digits only: a cache
+// buster, see gw/pull_cache.h); k carries no position.
 //
 // Flagged offsets (LiveStore endpoint, both modes): after a page with events
 // the client gets "<offset>~". Its sync leader holds local commits until it

@@ -22,7 +22,8 @@ struct PullState {
   bool flag_offsets = false;     // LiveStore endpoint: flag offsets after events
   bool electric_caching = false; // /v1/shape: Electric's cache-control and etag
   std::string cursor;            // /v1/shape: the request's cursor
-  std::string request_offset;    // /v1/shape: for the etag
+  std::string request_offset;    // as sent: for the etag (and the LiveStore endpoint's cursor)
+  bool private_credentials = false;  // LiveStore endpoint: header/cookie credentials, never cached
   Waiter waiter;
   bool resolved = false;
   bool rate_checked = false;     // --pull-rate-per-ip: slowed once at most

@@ -91,6 +91,8 @@ MHD_Result HandlePull(Server& s, Request& r) {
   p->store_id = args.store_id;
   p->live = args.live;
   p->flag_offsets = true;
+  p->request_offset = args.has_handle ? args.offset : "-1";
+  p->private_credentials = CredentialsOutsideUrl(s, r.conn);
   if (!args.has_handle) {
     p->initial = true;
   } else {
