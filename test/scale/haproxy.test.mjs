@@ -8,11 +8,9 @@ import { after, before, test } from 'node:test'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 
-import { openClient } from '../e2e/lib/client.mjs'
-import { chainProblems, eventRows } from '../e2e/lib/db.mjs'
 import { freePort, makeWorkDir, startCluster, startGateway } from '../lib/harness.mjs'
-import { events, pullUrl, pushBatch } from '../gateway/lib.mjs'
-import { endpointRequests, figure, metrics, sleep, startHaproxy, summary } from './lib.mjs'
+import { events, pushBatch } from '../gateway/lib.mjs'
+import { auditExactlyOnce, endpointRequests, figure, metrics, openClients, sleep, startHaproxy, summary, wakeHops, writeInTurns } from './lib.mjs'
 
 const GATEWAYS = 3
 const LONG_POLL_S = 10
@@ -34,82 +32,16 @@ after(async () => {
 const uniqueStore = (name) => `scale_${name}_${Date.now().toString(36)}`
 const now = () => Number(process.hrtime.bigint()) / 1e6
 
-async function openClients(t, storeId, n, endpoint) {
-  // In parallel: a client process takes seconds to boot on a busy machine.
-  const clients = await Promise.all(
-    Array.from({ length: n }, (_, i) => openClient({ storeId, endpoint, clientId: `c${i}`, logDir: dir, readyTimeout: 90_000 })),
-  )
-  for (const c of clients) t.after(() => c.close())
-  for (const c of clients) await c.waitConnected({ timeout: 30_000 })
-  for (const c of clients) await c.waitSynced(0, { timeout: 30_000 })
-  return clients
-}
-
-// The clients write in turns: a writer first holds every earlier event, so
-// it never rebases. (Several stock 0.4.0 clients writing at once break while
-// rebasing, even on one gateway: livestorejs/livestore#641, see
-// test/faults/clients.test.mjs.) `beforeRound(round)` runs first.
-async function writeInTurns(clients, rounds, prefix, want, beforeRound = async () => {}) {
-  for (let round = 0; round < rounds; round++) {
-    await beforeRound(round)
-    const writer = clients[round % clients.length]
-    await writer.waitForIds(want, { timeout: 60_000 })
-    const ids = [`${prefix}-${round}-a`, `${prefix}-${round}-b`]
-    want.push(...ids)
-    await writer.commit(...ids.map((id) => ({ id, text: id })))
-    await writer.waitSynced(undefined, { timeout: 60_000 })
-    await sleep(100)
-  }
-  return want
-}
-
-async function auditExactlyOnce(clients, storeId, want) {
-  want = [...want].sort()
-  for (const c of clients) await c.waitForIds(want, { timeout: 60_000 })
-  for (const c of clients) await c.waitSynced(want.length, { timeout: 60_000 })
-  for (const c of clients) assert.deepEqual((await c.items()).map((r) => r.id).sort(), want, `${c.clientId}: every event once`)
-  const rows = await eventRows(pg.url, storeId)
-  assert.deepEqual(chainProblems(rows), [])
-  assert.deepEqual(rows.map((r) => r.args.id).sort(), want, 'Postgres: every event stored once')
-}
-
 test('a client\'s requests spread across the gateways; all clients converge', { timeout: 120_000 }, async (t) => {
   const storeId = uniqueStore('spread')
   const before = await Promise.all(gws.map(endpointRequests))
-  const clients = await openClients(t, storeId, 4, lb.endpoint)
+  const clients = await openClients(t, { storeId, n: 4, endpoint: lb.endpoint, dir })
   const want = await writeInTurns(clients, 8, 'spread', [])
-  await auditExactlyOnce(clients, storeId, want)
+  await auditExactlyOnce(clients, pg.url, storeId, want)
   const served = (await Promise.all(gws.map(endpointRequests))).map((n, i) => n - before[i])
   figure(t, `haproxy: pulls+pushes per gateway, 4 clients writing 8 times in turns: ${served.join(' / ')}`)
   for (const [i, n] of served.entries()) assert.ok(n > 0, `gateway ${i + 1} served requests (${served})`)
 })
-
-// One live pull held by gateway `held`, one push through gateway `via`: the
-// time from sending the push until the held pull is answered with it.
-async function wakeHops(storeId, via, held, rounds, startSeq) {
-  const hops = []
-  let seq = startSeq
-  for (let i = 0; i < rounds; i++) {
-    const heldBefore = (await metrics(held))['livestore_gateway_held_polls']
-    const answer = fetch(pullUrl(held.endpoint, { storeId, handle: 'h', offset: `${seq}_0` }), { signal: AbortSignal.timeout(30_000) })
-      .then(async (r) => ({ t: performance.now(), status: r.status, body: await r.json() }))
-    let ready = false
-    for (let w = 0; w < 200 && !ready; w++) {
-      ready = (await metrics(held))['livestore_gateway_held_polls'] > heldBefore
-      if (!ready) await sleep(5)
-    }
-    assert.ok(ready, 'the live pull is held')
-    const t0 = performance.now()
-    const ack = await pushBatch(via.endpoint, storeId, events(seq + 1, seq + 1))
-    assert.equal(ack.status, 200)
-    const r = await answer
-    assert.equal(r.status, 200)
-    assert.deepEqual(r.body.filter((m) => m.value).map((m) => m.value.seqNum), [String(seq + 1)], 'woken with the new event')
-    hops.push(r.t - t0)
-    seq++
-  }
-  return { hops, seq }
-}
 
 test('a write through one gateway wakes live pulls held by another (hop measured)', { timeout: 120_000 }, async (t) => {
   const storeId = uniqueStore('hop')
@@ -124,7 +56,7 @@ test('a write through one gateway wakes live pulls held by another (hop measured
 
 test('kill -9 of one gateway under live clients: they keep syncing, every event exactly once', { timeout: 180_000 }, async (t) => {
   const storeId = uniqueStore('kill')
-  const clients = await openClients(t, storeId, 4, lb.endpoint)
+  const clients = await openClients(t, { storeId, n: 4, endpoint: lb.endpoint, dir })
   const KILL_AT = 4
   let victim, tKill, killRound
   const retriedBefore = haproxyRetries()
@@ -145,7 +77,7 @@ test('kill -9 of one gateway under live clients: they keep syncing, every event 
     tKill = now()
     await gws[victim].kill9()
   })
-  await auditExactlyOnce(clients, storeId, want)
+  await auditExactlyOnce(clients, pg.url, storeId, want)
   for (const c of clients) assert.equal(c.failure, null, `${c.clientId}'s sync never stopped`)
   const recovered = Math.max(...clients.map((c) => Math.max(...killRound.map((id) => c.seen.get(id)))))
   figure(t, `haproxy: kill -9 of a gateway under 4 live clients: writes made right after the kill seen by every client ${(recovered - tKill).toFixed(0)} ms after it; ${want.length} events, each exactly once on every client and in Postgres; requests HAProxy retried: ${haproxyRetries() - retriedBefore}`)
@@ -157,7 +89,7 @@ test('kill -9 of one gateway under live clients: they keep syncing, every event 
   await sleep(2500)  // rise 2 x inter 1s
   await writeInTurns(clients, 4, 'after', want)
   assert.ok((await endpointRequests(back)) > base, 'the restarted gateway serves again')
-  await auditExactlyOnce(clients, storeId, want)
+  await auditExactlyOnce(clients, pg.url, storeId, want)
 })
 
 /** Requests HAProxy's log shows as retried (the retries field of `option httplog`, "+N" when redispatched). */

@@ -1,12 +1,16 @@
 // Shared by the `make test-scale` scenarios (test/scale/*.test.mjs): running
 // the real engines (HAProxy, pgbouncer, etcd, Patroni) as child processes on
 // free 127.0.0.1 ports, reading gateway metrics, and summarizing timings.
-import { spawn } from 'node:child_process'
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import path from 'node:path'
 
 import { REPO_ROOT, WORK_ROOT, waitFor } from '../lib/harness.mjs'
+import { events, pullUrl, pushBatch } from '../gateway/lib.mjs'
+import { openClient } from '../e2e/lib/client.mjs'
+import { chainProblems, eventRows } from '../e2e/lib/db.mjs'
 
 export const DEPLOY = path.join(REPO_ROOT, 'deploy')
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -97,6 +101,55 @@ export async function startHaproxy({ port, gateways, logFile }) {
   return { ...h, url: `http://127.0.0.1:${port}`, endpoint: `http://127.0.0.1:${port}/api/electric` }
 }
 
+/** uid and gid of the postgres user (pgbouncer, Postgres and Patroni refuse root), or {} when not root. */
+export function postgresIds() {
+  if (process.getuid() !== 0) return {}
+  const id = (flag) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim())
+  return { uid: id('-u'), gid: id('-g') }
+}
+
+/**
+ * pgbouncer with deploy/pgbouncer/pgbouncer.ini, only its addresses and
+ * authentication replaced (pgbouncer reads no environment, and a second
+ * [pgbouncer] section would reset the first): database `name` is `db`
+ * (libpq settings), on 127.0.0.1:port, trusting the postgres user as the
+ * test clusters do. Returns { ...process, url, adminUrl }.
+ */
+export async function startPgbouncer({ dir, port, db, name = 'postgres' }) {
+  mkdirSync(dir, { recursive: true })
+  const ids = postgresIds()
+  writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n')
+  const set = {
+    listen_addr: '127.0.0.1',
+    listen_port: String(port),
+    auth_type: 'trust',
+    auth_file: path.join(dir, 'userlist.txt'),
+    unix_socket_dir: dir,
+    pidfile: path.join(dir, 'pgbouncer.pid'),
+  }
+  let section = ''
+  const lines = readFileSync(path.join(DEPLOY, 'pgbouncer/pgbouncer.ini'), 'utf8').split('\n').map((line) => {
+    const header = /^\[(\w+)\]/.exec(line)
+    if (header) section = header[1]
+    const kv = /^(\w+)\s*=/.exec(line)
+    if (!kv) return line
+    if (section === 'databases') return `${name} = ${db}`
+    if (kv[1] in set) {
+      const v = set[kv[1]]
+      delete set[kv[1]]
+      return `${kv[1]} = ${v}`
+    }
+    return line
+  })
+  for (const [k, v] of Object.entries(set)) lines.push(`${k} = ${v}`)  // [pgbouncer] is the last section
+  const ini = path.join(dir, 'pgbouncer.ini')
+  writeFileSync(ini, lines.join('\n'))
+  if (ids.uid !== undefined) spawnSync('chown', ['-R', 'postgres:', dir])
+  const h = await startProcess('pgbouncer', [ini], { logFile: path.join(dir, 'pgbouncer.log'), ...ids, ready: () => portOpen(port) })
+  // The admin console refuses trust over TCP: its socket then.
+  return { ...h, url: `postgresql://postgres@127.0.0.1:${port}/${name}`, adminUrl: `postgresql://postgres@/pgbouncer?host=${dir}&port=${port}` }
+}
+
 /** Prometheus text of a gateway's /metrics parsed into { 'name{labels}': value }. */
 export async function metrics(gw) {
   const r = await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(5000) })
@@ -140,6 +193,78 @@ export function figure(t, text) {
   t.diagnostic(text)
   mkdirSync(WORK_ROOT, { recursive: true })
   appendFileSync(path.join(path.dirname(WORK_ROOT), 'scale-figures.txt'), `${new Date().toISOString()} ${text}\n`)
+}
+
+// One live pull held by gateway `held`, one push through gateway `via`: the
+// time from sending the push until the held pull is answered with it.
+export async function wakeHops(storeId, via, held, rounds, startSeq) {
+  const hops = []
+  let seq = startSeq
+  for (let i = 0; i < rounds; i++) {
+    const heldBefore = (await metrics(held))['livestore_gateway_held_polls']
+    const answer = fetch(pullUrl(held.endpoint, { storeId, handle: 'h', offset: `${seq}_0` }), { signal: AbortSignal.timeout(30_000) })
+      .then(async (r) => ({ t: performance.now(), status: r.status, body: await r.json() }))
+    let ready = false
+    for (let w = 0; w < 200 && !ready; w++) {
+      ready = (await metrics(held))['livestore_gateway_held_polls'] > heldBefore
+      if (!ready) await sleep(5)
+    }
+    assert.ok(ready, 'the live pull is held')
+    const t0 = performance.now()
+    const ack = await pushBatch(via.endpoint, storeId, events(seq + 1, seq + 1))
+    assert.equal(ack.status, 200)
+    const r = await answer
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.body.filter((m) => m.value).map((m) => m.value.seqNum), [String(seq + 1)], 'woken with the new event')
+    hops.push(r.t - t0)
+    seq++
+  }
+  return { hops, seq }
+}
+
+/**
+ * n real LiveStore clients of one store, connected and synced; closed at the
+ * end of test t. `endpoint` may be a function of the client's index.
+ */
+export async function openClients(t, { storeId, n, endpoint, dir }) {
+  // In parallel: a client process takes seconds to boot on a busy machine.
+  const at = typeof endpoint === 'function' ? endpoint : () => endpoint
+  const clients = await Promise.all(
+    Array.from({ length: n }, (_, i) => openClient({ storeId, endpoint: at(i), clientId: `c${i}`, logDir: dir, readyTimeout: 90_000 })),
+  )
+  for (const c of clients) t.after(() => c.close())
+  for (const c of clients) await c.waitConnected({ timeout: 30_000 })
+  for (const c of clients) await c.waitSynced(0, { timeout: 30_000 })
+  return clients
+}
+
+// The clients write in turns: a writer first holds every earlier event, so
+// it never rebases. (Several stock 0.4.0 clients writing at once break while
+// rebasing, even on one gateway: livestorejs/livestore#641, see
+// test/faults/clients.test.mjs.) `beforeRound(round)` runs first.
+export async function writeInTurns(clients, rounds, prefix, want, beforeRound = async () => {}) {
+  for (let round = 0; round < rounds; round++) {
+    await beforeRound(round)
+    const writer = clients[round % clients.length]
+    await writer.waitForIds(want, { timeout: 60_000 })
+    const ids = [`${prefix}-${round}-a`, `${prefix}-${round}-b`]
+    want.push(...ids)
+    await writer.commit(...ids.map((id) => ({ id, text: id })))
+    await writer.waitSynced(undefined, { timeout: 60_000 })
+    await sleep(100)
+  }
+  return want
+}
+
+/** Every client and Postgres hold exactly `want`, each once, chained 1..n. */
+export async function auditExactlyOnce(clients, url, storeId, want) {
+  want = [...want].sort()
+  for (const c of clients) await c.waitForIds(want, { timeout: 60_000 })
+  for (const c of clients) await c.waitSynced(want.length, { timeout: 60_000 })
+  for (const c of clients) assert.deepEqual((await c.items()).map((r) => r.id).sort(), want, `${c.clientId}: every event once`)
+  const rows = await eventRows(url, storeId)
+  assert.deepEqual(chainProblems(rows), [])
+  assert.deepEqual(rows.map((r) => r.args.id).sort(), want, 'Postgres: every event stored once')
 }
 
 export { sleep }
