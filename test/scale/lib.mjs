@@ -150,6 +150,74 @@ export async function startPgbouncer({ dir, port, db, name = 'postgres' }) {
   return { ...h, url: `postgresql://postgres@127.0.0.1:${port}/${name}`, adminUrl: `postgresql://postgres@/pgbouncer?host=${dir}&port=${port}` }
 }
 
+/** etcd (Debian's etcd-server 3.4), one member, on 127.0.0.1 ports. Returns { ...process, endpoint }. */
+export async function startEtcd({ dir, clientPort, peerPort }) {
+  mkdirSync(dir, { recursive: true })
+  const client = `http://127.0.0.1:${clientPort}`
+  const peer = `http://127.0.0.1:${peerPort}`
+  const h = await startProcess('etcd', [
+    '--name', 'etcd1', '--data-dir', path.join(dir, 'data'),
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `etcd1=${peer}`, '--initial-cluster-state', 'new',
+  ], { logFile: path.join(dir, 'etcd.log'), ready: async () => (await fetch(`${client}/health`).catch(() => null))?.ok })
+  return { ...h, endpoint: `127.0.0.1:${clientPort}` }
+}
+
+/**
+ * One Patroni node (as the postgres user) with deploy/patroni/patroni.yml;
+ * the node's addresses come from the environment as the file says, and only
+ * post_bootstrap is pointed at this checkout's script. The start is done when
+ * the REST API answers 200 on `ready` ('/primary' or '/replica'). Returns { ...process, name, pgPort, api, dataDir, postmasterPid() }.
+ */
+export async function startPatroni({ dir, name, pgPort, apiPort, etcd, ready }) {
+  mkdirSync(dir, { recursive: true })
+  const yml = readFileSync(path.join(DEPLOY, 'patroni/patroni.yml'), 'utf8').replace(
+    /^(\s*post_bootstrap:).*$/m,
+    `$1 ${path.join(DEPLOY, 'patroni/post-bootstrap.sh')}`,
+  )
+  const cfg = path.join(dir, 'patroni.yml')
+  writeFileSync(cfg, yml)
+  const dataDir = path.join(dir, 'data')
+  const ids = postgresIds()
+  if (ids.uid !== undefined) {
+    spawnSync('chown', ['-R', 'postgres:', dir])
+    // Postgres's default socket folder on Debian.
+    mkdirSync('/var/run/postgresql', { recursive: true })
+    spawnSync('chown', ['postgres:', '/var/run/postgresql'])
+  }
+  const api = `http://127.0.0.1:${apiPort}`
+  const env = {
+    PATRONI_NAME: name,
+    PATRONI_RESTAPI_LISTEN: `127.0.0.1:${apiPort}`,
+    PATRONI_RESTAPI_CONNECT_ADDRESS: `127.0.0.1:${apiPort}`,
+    PATRONI_POSTGRESQL_LISTEN: `127.0.0.1:${pgPort}`,
+    PATRONI_POSTGRESQL_CONNECT_ADDRESS: `127.0.0.1:${pgPort}`,
+    PATRONI_POSTGRESQL_DATA_DIR: dataDir,
+    PATRONI_POSTGRESQL_PGPASS: path.join(dir, 'pgpass'),
+    PATRONI_ETCD3_HOSTS: etcd.endpoint,
+    HOME: dir,
+  }
+  const status = async (what) => (await fetch(`${api}${what}`, { signal: AbortSignal.timeout(2000) }).catch(() => null))?.status ?? 0
+  const h = await startProcess('patroni', [cfg], {
+    logFile: path.join(dir, 'patroni.log'), env, ...ids, cwd: dir, readyTimeout: 120_000,
+    ready: async () => (await status(ready)) === 200,
+  })
+  return {
+    ...h,
+    name,
+    pgPort,
+    api,
+    dataDir,
+    url: `postgresql://postgres@127.0.0.1:${pgPort}/postgres`,
+    /** GET on a Patroni REST endpoint (/primary, /replica, /health): its status, 0 when unreachable. */
+    role: status,
+    postmasterPid: () => {
+      try { return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) } catch { return null }
+    },
+  }
+}
+
 /** Prometheus text of a gateway's /metrics parsed into { 'name{labels}': value }. */
 export async function metrics(gw) {
   const r = await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(5000) })
