@@ -58,7 +58,7 @@ bench:
 soak:
 	@bash test/soak/run.sh
 
-# Not in `make test` (about 10 minutes): several gateways behind HAProxy,
+# Not in `make test` (about 6 minutes): several gateways behind HAProxy,
 # pgbouncer, Patroni failover, HTTP caches; real engines, real clients.
 test-scale: gateway
 	@sh test/scale/install-deps.sh
