@@ -7,7 +7,7 @@ import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeFile
 import { connect } from 'node:net'
 import path from 'node:path'
 
-import { REPO_ROOT, WORK_ROOT, waitFor } from '../lib/harness.mjs'
+import { REPO_ROOT, waitFor } from '../lib/harness.mjs'
 import { events, pullUrl, pushBatch } from '../gateway/lib.mjs'
 import { openClient } from '../e2e/lib/client.mjs'
 import { chainProblems, eventRows } from '../e2e/lib/db.mjs'
@@ -259,8 +259,8 @@ export const summary = (xs) =>
  */
 export function figure(t, text) {
   t.diagnostic(text)
-  mkdirSync(WORK_ROOT, { recursive: true })
-  appendFileSync(path.join(path.dirname(WORK_ROOT), 'scale-figures.txt'), `${new Date().toISOString()} ${text}\n`)
+  mkdirSync(path.join(REPO_ROOT, 'build'), { recursive: true })
+  appendFileSync(path.join(REPO_ROOT, 'build/scale-figures.txt'), `${new Date().toISOString()} ${text}\n`)
 }
 
 // One live pull held by gateway `held`, one push through gateway `via`: the
