@@ -26,7 +26,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 -include $(OBJS:.o=.d)
 
-.PHONY: deps gateway install-gateway test test-extension run bench soak
+.PHONY: deps gateway install-gateway test test-extension run bench soak test-scale
 # WITH_GATEWAY=no builds and installs the extension only (as Debian's
 # pg_buildext does for postgresql-NN-livestore).
 WITH_GATEWAY  ?= $(if $(wildcard gateway/Makefile),yes,no)
@@ -57,6 +57,14 @@ bench:
 # Not in CI: SOAK_MINUTES (default 10) of mixed load, RSS over time, exact audit.
 soak:
 	@bash test/soak/run.sh
+
+# Not in `make test` (about 6 minutes): several gateways behind HAProxy,
+# pgbouncer, Patroni failover, HTTP caches; real engines, real clients.
+test-scale: gateway
+	@sh test/scale/install-deps.sh
+	@rm -f build/scale-figures.txt
+	node --test --test-concurrency=1 test/scale/
+	@echo "== figures measured (build/scale-figures.txt) =="; cat build/scale-figures.txt 2>/dev/null || true
 
 .PHONY: clean-run
 clean-run:

@@ -52,6 +52,14 @@ const std::vector<Flag>& Flags() {
        }},
       {"--database-url", "DATABASE_URL", "libpq connection string of the database with the livestore extension",
        true, [](Config& c, const std::string& v) { c.database_url = v; }},
+      {"--database-pooled", "LIVESTORE_DATABASE_POOLED",
+       "--database-url goes through a transaction pooler (pgbouncer pool_mode=transaction): unnamed statements only, "
+       "no session state",
+       false, [](Config& c, const std::string&) { c.database_pooled = true; }},
+      {"--listen-database-url", "LIVESTORE_LISTEN_DATABASE_URL",
+       "session connection (not through a transaction pooler) for LISTEN and the head announcements; "
+       "default: --database-url",
+       true, [](Config& c, const std::string& v) { c.listen_database_url = v; }},
       {"--electric-url", "ELECTRIC_URL", "Electric origin to proxy pulls to; absent: serve pulls from Postgres",
        true, [](Config& c, const std::string& v) { c.electric_url = v; }},
       {"--electric-secret", "ELECTRIC_SECRET", "secret added to upstream shape requests (api_secret)", true,
@@ -200,6 +208,7 @@ Config ParseConfig(int argc, char** argv, bool* help) {
     flag->set(c, value);
   }
   if (c.database_url.empty()) throw std::invalid_argument("--database-url (or DATABASE_URL) is required");
+  if (c.listen_database_url.empty()) c.listen_database_url = c.database_url;
   if (std::string e = AuthConfigError(c); !e.empty()) throw std::invalid_argument(e);
   return c;
 }

@@ -18,10 +18,12 @@ const Prepared kStatements[] = {
     // statement's transaction only. A subquery whose target list is volatile
     // is never pulled up into the outer query, so its one row (and with it the
     // setting) is produced before append() runs; test/gateway/hooks.test.mjs
-    // checks that a hook sees it.
+    // checks that a hook sees it. livestore.notify is turned off the same
+    // way (the session's SET below is lost behind a transaction pooler).
     {Stmt::kAppend, "ls_append",
      "SELECT livestore.append($1, ($2::jsonb) -> 'batch') "
-     "FROM (SELECT pg_catalog.set_config('livestore.claims', $3, true)) AS claims",
+     "FROM (SELECT pg_catalog.set_config('livestore.claims', $3, true), "
+     "pg_catalog.set_config('livestore.notify', 'off', true)) AS claims",
      3},
     {Stmt::kCreateStore, "ls_create", "SELECT livestore.create_store($1)::text", 1},
     {Stmt::kHead, "ls_head", "SELECT livestore.head($1)", 1},
@@ -36,9 +38,19 @@ std::string& AuthorizeStatement() {
   return sql;
 }
 
+// --database-pooled: behind a transaction pooler (pgbouncer 1.18) each
+// statement may run on another server connection, so named prepared
+// statements and session SETs would be lost or land on someone else's.
+bool& Pooled() {
+  static bool pooled = false;
+  return pooled;
+}
+
 }  // namespace
 
 void PgSession::SetAuthorizeSql(std::string sql) { AuthorizeStatement() = std::move(sql); }
+
+void PgSession::SetPooled(bool pooled) { Pooled() = pooled; }
 
 bool PgError::connection_lost() const {
   return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300";
@@ -71,14 +83,17 @@ bool PgSession::Connect(PgError* err) {
   // committing append on Postgres's notification lock through its WAL flush
   // (no group commit). The push route wakes its own waiters and announces
   // the new head from its announcer thread (asynchronous commits) instead.
-  PgResult set(PQexec(conn_,
-                      "SET application_name = 'livestore-gateway'; SET statement_timeout = '15s'; "
-                      "SET livestore.notify = off"));
+  // Pooled: application_name is a parameter pgbouncer keeps per client; the
+  // statement limit is the pooler's query_timeout (deploy/pgbouncer/).
+  PgResult set(PQexec(conn_, Pooled() ? "SET application_name = 'livestore-gateway'"
+                                      : "SET application_name = 'livestore-gateway'; SET statement_timeout = '15s'; "
+                                        "SET livestore.notify = off"));
   if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
     *err = {"08001", PQerrorMessage(conn_), "", ""};
     Drop();
     return false;
   }
+  if (Pooled()) return true;
   for (const Prepared& p : kStatements) {
     PgResult r(PQprepare(conn_, p.name, p.sql, p.nparams, nullptr));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
@@ -107,17 +122,22 @@ std::optional<PgResult> PgSession::ExecOnce(Stmt stmt, const std::vector<const c
     if (!Connect(err)) return std::nullopt;
   }
   const char* name = nullptr;
+  const char* sql = stmt == Stmt::kAuthorize ? AuthorizeStatement().c_str() : nullptr;
   for (const Prepared& s : kStatements)
-    if (s.stmt == stmt) name = s.name;
+    if (s.stmt == stmt) name = s.name, sql = s.sql;
   PgResult r;
-  if (stmt == Stmt::kAuthorize) {
+  if (Pooled()) {
+    // Unnamed statement: parsed and planned each time, on whichever server
+    // connection the pooler lends for this one transaction.
+    r.reset(PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0));
+  } else if (stmt == Stmt::kAuthorize) {
     name = "ls_authorize";
     if (!authorize_prepared_) {
       r.reset(PQprepare(conn_, name, AuthorizeStatement().c_str(), 3, nullptr));
       authorize_prepared_ = PQresultStatus(r.get()) == PGRES_COMMAND_OK;
     }
   }
-  if (name != nullptr && (stmt != Stmt::kAuthorize || authorize_prepared_))
+  if (!Pooled() && name != nullptr && (stmt != Stmt::kAuthorize || authorize_prepared_))
     r.reset(PQexecPrepared(conn_, name, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0));
   ExecStatusType st = PQresultStatus(r.get());
   if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;

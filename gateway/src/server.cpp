@@ -43,7 +43,7 @@ Request::~Request() {
 
 Server::Server(Config config)
     : config_(std::move(config)),
-      announcer_(config_.database_url),
+      announcer_(config_.listen_database_url),  // a session: it SETs synchronous_commit
       push_store_limit_(config_.push_rate_per_store, std::max(1.0, config_.push_rate_per_store)),
       push_ip_limit_(config_.push_rate_per_ip, std::max(1.0, config_.push_rate_per_ip)),
       pull_ip_limit_(config_.pull_rate_per_ip, std::max(1.0, config_.pull_rate_per_ip)) {
@@ -285,6 +285,7 @@ bool Server::Start(std::string* error) {
   // JWT keys: the configured ones now (a bad file fails the start), a JWKS
   // URL in the background (pulls that need its keys are held meanwhile).
   if (!keys_->Load(error)) return false;
+  PgSession::SetPooled(config_.database_pooled);
   if (!config_.authorize_function.empty()) {
     PgSession::SetAuthorizeSql(AuthorizeSql(config_.authorize_function));
     if (std::string problem = CheckAuthorizeFunction(config_.database_url, config_.authorize_function);
@@ -375,7 +376,8 @@ void Server::Shutdown() {
 void Server::ListenLoop() {
   int backoff_ms = 100;
   while (!stop_listener_) {
-    PGconn* conn = PQconnectdb(config_.database_url.c_str());
+    // A session of its own: LISTEN, or a wait that spans a statement.
+    PGconn* conn = PQconnectdb(config_.listen_database_url.c_str());
     PgResult mode;
     if (PQstatus(conn) == CONNECTION_OK) {
       PgResult named(PQexec(conn, "SET application_name = 'livestore-gateway'"));

@@ -9,6 +9,8 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8787;
   std::string database_url;           // DATABASE_URL
+  bool database_pooled = false;       // database_url is a transaction pooler: no prepared statements, no SET
+  std::string listen_database_url;    // session connection for LISTEN + announcements; "" = database_url
   std::string electric_url;           // ELECTRIC_URL: empty = built-in pull
   std::string electric_secret;        // ELECTRIC_SECRET
   std::string electric_source_id, electric_source_secret;

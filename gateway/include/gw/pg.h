@@ -46,6 +46,10 @@ class PgSession {
   // fails only the authorization, never the other statements.
   static void SetAuthorizeSql(std::string sql);
 
+  // --database-pooled: statements run unnamed (PQexecParams) and no session
+  // setting is relied on, as a transaction pooler requires. Set once, first.
+  static void SetPooled(bool pooled);
+
  private:
   explicit PgSession(std::string conninfo) : conninfo_(std::move(conninfo)) {}
   std::optional<PgResult> ExecOnce(Stmt stmt, const std::vector<const char*>& params, PgError* err);

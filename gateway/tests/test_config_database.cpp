@@ -1,0 +1,50 @@
+// The database flags: --database-pooled and --listen-database-url (with its
+// default), from flags and from the environment.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gw/config.h"
+
+namespace {
+
+gw::Config Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "livestore-gateway");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  bool help = false;
+  return gw::ParseConfig(static_cast<int>(argv.size()), argv.data(), &help);
+}
+
+TEST(ConfigDatabase, ListenUrlDefaultsToTheDatabaseUrl) {
+  gw::Config c = Parse({"--database-url", "host=db"});
+  EXPECT_EQ(c.listen_database_url, "host=db");
+  EXPECT_FALSE(c.database_pooled);
+}
+
+TEST(ConfigDatabase, PooledWithASessionUrlForListen) {
+  gw::Config c = Parse({"--database-url", "host=pgbouncer port=6432", "--database-pooled", "--listen-database-url=host=db"});
+  EXPECT_TRUE(c.database_pooled);
+  EXPECT_EQ(c.database_url, "host=pgbouncer port=6432");
+  EXPECT_EQ(c.listen_database_url, "host=db");
+}
+
+TEST(ConfigDatabase, FromTheEnvironment) {
+  setenv("LIVESTORE_DATABASE_POOLED", "1", 1);
+  setenv("LIVESTORE_LISTEN_DATABASE_URL", "host=direct", 1);
+  gw::Config c = Parse({"--database-url", "host=pool"});
+  EXPECT_TRUE(c.database_pooled);
+  EXPECT_EQ(c.listen_database_url, "host=direct");
+  setenv("LIVESTORE_DATABASE_POOLED", "false", 1);
+  EXPECT_FALSE(Parse({"--database-url", "host=pool"}).database_pooled);
+  unsetenv("LIVESTORE_DATABASE_POOLED");
+  unsetenv("LIVESTORE_LISTEN_DATABASE_URL");
+}
+
+TEST(ConfigDatabase, ListenUrlNeedsAValue) {
+  EXPECT_THROW(Parse({"--database-url", "host=db", "--listen-database-url"}), std::invalid_argument);
+}
+
+}  // namespace
