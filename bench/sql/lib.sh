@@ -39,16 +39,39 @@ write_script() {
   (IFS=,; echo "$4${items[*]}$5;")
 }
 
-# One pgbench run of SECS seconds; prints events/s. Fails on any error or
-# aborted client.
+# pgbench SCRIPT for SECS seconds on CLIENTS connections; prints pgbench's
+# report. Fails on any error or aborted client.
+pgbench_run() {  # SCRIPT CLIENTS [PGOPTIONS] [DATABASE]
+  local out
+  out=$(PGOPTIONS="${3:-}" pgbench -n -M simple -c "$2" -j "$2" -T "$SECS" -f "$1" "${CONN[@]}" "${4:-postgres}" 2>&1) ||
+    { echo "$out" >&2; return 1; }
+  grep -q '^number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; return 1; }
+  echo "$out"
+}
+
+# One pgbench run of SECS seconds; prints events/s.
 run_point() {  # SCRIPT SIZE CLIENTS [PGOPTIONS] [DATABASE]
   local out tps
   sql -c CHECKPOINT
-  out=$(PGOPTIONS="${4:-}" pgbench -n -M simple -c "$3" -j "$3" -T "$SECS" -f "$1" "${CONN[@]}" "${5:-postgres}" 2>&1) ||
-    { echo "$out" >&2; return 1; }
-  grep -q '^number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; return 1; }
+  out=$(pgbench_run "$1" "$3" "${4:-}" "${5:-}") || return 1
   tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out")
   awk -v t="$tps" -v b="$2" 'BEGIN { printf "%.0f", t * b }'
+}
+
+# Like run_point, and the CPU time the cluster's backends spent per event in
+# microseconds (the postmaster's reaped children: the sessions end with the
+# run): steadier than events/s on a shared machine. Prints "EVENTS/S US/EVENT".
+run_point_cpu() {  # SCRIPT SIZE CLIENTS [PGOPTIONS] [DATABASE]
+  local out tps n pm before after
+  sql -c CHECKPOINT
+  pm=$(head -1 "$DIR/pg/data/postmaster.pid")
+  before=$(awk '{ print $16 + $17 }' "/proc/$pm/stat")
+  out=$(pgbench_run "$1" "$3" "${4:-}" "${5:-}") || return 1
+  after=$(awk '{ print $16 + $17 }' "/proc/$pm/stat")
+  tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out")
+  n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' <<<"$out")
+  awk -v t="$tps" -v b="$2" -v n="$n" -v c=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f %.1f\n", t * b, c * 1000000 / hz / (n * b) }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
