@@ -1,4 +1,4 @@
--- The todo-digest worker's tables and role (livestore 0.2.0 consumers).
+-- The todo-digest worker's tables and role (livestore 0.3.0 consumers).
 --
 -- Load as a superuser into the database that has the extension; loading it
 -- again changes nothing:
@@ -42,9 +42,11 @@ END $$;
 --   ALTER ROLE todo_digest_worker PASSWORD '...';
 
 -- consume() is SECURITY DEFINER: it reads the logs and moves the consumer's
--- positions with the extension owner's rights; the caller needs only these two.
+-- positions with the extension owner's rights; the caller needs only these,
+-- and wait_changes() to be woken when a store advances.
 GRANT USAGE ON SCHEMA livestore TO todo_digest_worker;
 GRANT EXECUTE ON FUNCTION livestore.consume(text, text, integer) TO todo_digest_worker;
+GRANT EXECUTE ON FUNCTION livestore.wait_changes(bigint, integer) TO todo_digest_worker;
 
 GRANT SELECT, INSERT, UPDATE ON public.todo_digest TO todo_digest_worker;
 GRANT INSERT ON public.todo_digest_ledger TO todo_digest_worker;

@@ -6,10 +6,11 @@
 // digest commit together or not at all, so a crash anywhere before COMMIT
 // replays the batch and a committed batch is never handed out again.
 //
-// It waits on LISTEN livestore_events (every append and emit NOTIFYs at
-// commit) instead of polling; a slow safety timer also looks now and then.
-// It reconnects after a lost connection, and on SIGTERM/SIGINT it finishes
-// the batch in hand and exits 0.
+// It does not poll: a second connection waits in livestore.wait_changes()
+// (every committed write to a store is published there, extension 0.3.0+)
+// and wakes the loop when a store it follows advanced; a slow safety timer
+// also looks now and then. It reconnects after a lost connection, and on
+// SIGTERM/SIGINT it finishes the batch in hand and exits 0.
 //
 // Environment:
 //   DATABASE_URL           required; e.g. postgresql://todo_digest_worker@127.0.0.1:5432/app
@@ -23,7 +24,6 @@
 //   WORKER_NAME            the connection's application_name and the ledger's worker (todo-digest/<pid>)
 import pg from 'pg'
 
-const CHANNEL = 'livestore_events'
 const env = process.env
 const int = (v, dflt) => (v === undefined || v === '' ? dflt : Number.parseInt(v, 10))
 const cfg = {
@@ -49,7 +49,7 @@ if (!(cfg.batch >= 1 && cfg.batch <= 10_000) || !(cfg.safetyPollMs > 0) || !(cfg
   process.exit(2)
 }
 
-// A LIKE pattern as a regular expression, to ignore notifications of other stores.
+// A LIKE pattern as a regular expression, to ignore changes of other stores.
 const storeMatches = new RegExp(
   '^' +
     cfg.stores.replace(/\\(.)|([%_])|([.*+?^${}()|[\]\\])/gs, (_, escaped, wild, special) =>
@@ -60,7 +60,7 @@ const storeMatches = new RegExp(
 )
 
 // --- waking up -------------------------------------------------------------
-// `dirty`: there may be work. Set by a notification, the safety timer, a batch
+// `dirty`: there may be work. Set by a wake-up, the safety timer, a batch
 // that found events (there may be more), and every (re)connect.
 let dirty = true
 let stopping = false
@@ -100,24 +100,52 @@ async function connect() {
   }
   client.on('error', (e) => lost(e.message))
   client.on('end', () => lost('closed'))
-  client.on('notification', (n) => {
-    if (n.channel !== CHANNEL) return
-    try {
-      if (!storeMatches.test(JSON.parse(n.payload).store)) return
-    } catch {
-      // Not the payload we know: look anyway.
-    }
-    poke()
-  })
   try {
     await client.connect()
-    await client.query(`LISTEN ${CHANNEL}`)
   } catch (e) {
     client.broken = true
     client.end().catch(() => {})
     throw e
   }
   return client
+}
+
+// --- wake-ups ----------------------------------------------------------------
+// A connection of its own waits in livestore.wait_changes(), a second at a
+// time (the wait holds its statement's snapshot), and pokes the loop when a
+// followed store advanced, or when changes were missed (more than the ring
+// keeps, a server restart) and after every reconnect: then it just looks.
+async function follow() {
+  while (!stopping) {
+    const waker = new pg.Client({
+      connectionString: cfg.databaseUrl,
+      application_name: `${cfg.name}/wake`,
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+    })
+    waker.on('error', () => {}) // the pending query fails too: handled below
+    try {
+      await waker.connect()
+      let since = (await waker.query('SELECT position FROM livestore.wait_changes(NULL)')).rows[0].position
+      poke()
+      while (!stopping) {
+        const { rows } = await waker.query(
+          'SELECT position, store_id, missed FROM livestore.wait_changes($1, 1000)',
+          [since],
+        )
+        const last = rows[rows.length - 1] // position only: where to go on from
+        since = last.position
+        if (last.missed || rows.some((r) => r.store_id !== null && storeMatches.test(r.store_id))) poke()
+      }
+    } catch (e) {
+      if (!stopping) {
+        log(`wake-up connection: ${e.message}; again in 1 s`)
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+    } finally {
+      await waker.end().catch(() => {})
+    }
+  }
 }
 
 // --- one batch, one transaction --------------------------------------------
@@ -196,7 +224,7 @@ async function run() {
         client?.end().catch(() => {})
         client = null
         client = await connect()
-        log(`connected, listening on ${CHANNEL}`)
+        log('connected')
         backoff = 250
         dirty = true // whatever was appended while away
       }
@@ -240,4 +268,6 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
   })
 }
 
+const following = follow()
 await run()
+await following

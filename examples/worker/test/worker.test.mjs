@@ -116,7 +116,7 @@ function startWorker(extraEnv = {}) {
       WORKER_LEDGER: '1',
       // A slow side effect: the worker spends most of its time inside a batch's transaction.
       WORKER_DELAY_MS: '40',
-      // Never in this test: work must be found through NOTIFY.
+      // Never in this test: work must be found through the wake-ups.
       WORKER_SAFETY_POLL_MS: '600000',
       ...extraEnv,
     },
@@ -185,7 +185,7 @@ test('every event is processed exactly once across SIGKILLs, restarts, two worke
     // A lost connection: w4 reconnects and goes on.
     const before4 = w4.batches()
     await one(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'w4'`)
-    await waitFor(() => (w4.log().match(/connected, listening/g) ?? []).length >= 2,
+    await waitFor(() => (w4.log().match(/\] connected$/gm) ?? []).length >= 2,
       { timeout: 20_000, what: `w4 reconnected\n${w4.log()}` })
     await waitBatches(w4, before4 + 2)
     step('w4 reconnected after pg_terminate_backend')
@@ -209,7 +209,7 @@ test('every event is processed exactly once across SIGKILLs, restarts, two worke
     const tCaughtUp = performance.now()
 
     // Postgres restarts under the idle workers: they retry until it is back, then listen again.
-    const connects = (w) => (w.log().match(/connected, listening/g) ?? []).length
+    const connects = (w) => (w.log().match(/\] connected$/gm) ?? []).length
     const connected = [w4, w6].map(connects)
     await db.end()
     await cluster.restart()
@@ -219,13 +219,13 @@ test('every event is processed exactly once across SIGKILLs, restarts, two worke
       { timeout: 30_000, what: `both workers reconnected after a Postgres restart\n${w4.log()}\n${w6.log()}` })
     step('both workers reconnected after a Postgres restart')
 
-    // Idle workers are woken by NOTIFY (their safety poll is 10 minutes away).
+    // Idle workers are woken through wait_changes() (their safety poll is 10 minutes away).
     const tEmit = performance.now()
     await emitBatch(db, 'list-a')
     await waitFor(async () => {
       const r = await one(`SELECT count(*)::int AS n FROM public.todo_digest_ledger`)
       return r.n === appendedCount - appended.get(OTHER).total
-    }, { timeout: 5_000, interval: 10, what: 'an idle worker woken by NOTIFY' })
+    }, { timeout: 5_000, interval: 10, what: 'an idle worker woken through wait_changes()' })
     t.diagnostic(`idle worker: append to processed in ${(performance.now() - tEmit).toFixed(0)} ms`)
 
     // SIGTERM: the batch in hand finishes, exit 0.
