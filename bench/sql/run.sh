@@ -7,7 +7,7 @@
 # with livestore.notify = on (for LISTEN-based consumers), and the bare
 # INSERT plus a NOTIFY in its transaction. Prints a Markdown table and keeps
 # it in bench/results/.
-#   BENCH_SECONDS (10) per run, BENCH_SIZES ("1 10 50"), BENCH_CLIENTS ("1 8"),
+#   BENCH_SECONDS (10) per run, BENCH_SIZES ("1 10 50"), BENCH_CLIENTS ("1 8 16"),
 #   BENCH_ROUNDS (1): runs per point, the two sides alternating; the median
 #   is reported, which steadies the figures on a busy machine.
 set -euo pipefail
@@ -16,7 +16,7 @@ source bench/sql/lib.sh
 
 SECS=${BENCH_SECONDS:-10}
 SIZES=${BENCH_SIZES:-1 10 50}
-CLIENTS=${BENCH_CLIENTS:-1 8}
+CLIENTS=${BENCH_CLIENTS:-1 8 16}
 ROUNDS=${BENCH_ROUNDS:-1}
 
 bench_cluster sql
