@@ -14,11 +14,6 @@
 namespace gw {
 namespace {
 
-// The v6 table, as Electric describes it in electric-schema.
-constexpr const char* kSchemaHeader =
-    "{\"seqNum\":{\"type\":\"int4\",\"not_null\":true,\"pk_index\":0},\"parentSeqNum\":{\"type\":\"int4\"},"
-    "\"name\":{\"type\":\"text\",\"not_null\":true},\"args\":{\"type\":\"jsonb\",\"not_null\":true},"
-    "\"clientId\":{\"type\":\"text\",\"not_null\":true},\"sessionId\":{\"type\":\"text\",\"not_null\":true}}";
 constexpr const char* kUpToDate = "{\"headers\":{\"control\":\"up-to-date\"}}";
 
 struct Page {
@@ -140,9 +135,19 @@ bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
   return true;
 }
 
+// Electric's answer when the client's handle is not the shape's (the store
+// was dropped and created again): start over from -1 with the new handle.
+MHD_Result MustRefetch(Server& s, Request& r) {
+  return s.Reply(r, 409, "[{\"headers\":{\"control\":\"must-refetch\"}}]",
+                 {{"electric-handle", r.pull->handle}, {"cache-control", "public, max-age=60, must-revalidate"}},
+                 "application/json; charset=utf-8");
+}
+
 MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failure) {
   PullState& p = *r.pull;
-  const bool has_data = page.events > 0;
+  const bool has_data = page.events > 0;  // offsets are log positions: filtered or not
+  const std::string filtered = p.filter ? FilterShapeItems(*p.filter, page.items) : std::string();
+  const std::string& items = p.filter ? filtered : page.items;
   std::string offset;
   if (transient_failure && p.initial) offset = "-1";  // the client simply starts again
   else offset = FormatLogOffset(has_data ? page.last_seq : p.after);
@@ -151,21 +156,21 @@ MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failur
   const bool up_to_date = at_end && !p.initial;
 
   std::string body;
-  body.reserve(page.items.size() + 48);
+  body.reserve(items.size() + 48);
   body += '[';
-  body += page.items;
+  body += items;
   if (up_to_date) {
-    if (has_data) body += ',';
+    if (!items.empty()) body += ',';
     body += kUpToDate;
   }
   body += ']';
 
   const std::string handle = !p.handle.empty() ? p.handle : !p.request_handle.empty() ? p.request_handle : "pending";
   Headers h = {{"electric-handle", handle}, {"electric-offset", offset},
-               {"electric-has-data", has_data ? "true" : "false"}};
+               {"electric-has-data", items.empty() ? "false" : "true"}};
   if (up_to_date) h.emplace_back("electric-up-to-date", "");
   if (p.live) h.emplace_back("electric-cursor", NextCursor(s.config().long_poll_timeout_s, p.cursor, std::time(nullptr)));
-  else h.emplace_back("electric-schema", kSchemaHeader);
+  else h.emplace_back("electric-schema", ShapeSchemaHeader(p.filter ? p.filter->columns : kAllShapeColumns));
   if (p.electric_caching) {
     h.emplace_back("cache-control", p.initial ? "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746"
                                     : p.live  ? "public, max-age=5, stale-while-revalidate=5"
@@ -231,6 +236,7 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     uint64_t seq = 0;
     bool ok = p.resolved || Resolve(s, p, &err);
     if (ok) {
+      if (p.refetch_on_new_handle && !p.initial && p.request_handle != p.handle) return MustRefetch(s, r);
       seq = s.waiters().Seq(p.table);  // before the query: see Waiters::Suspend
       ok = Query(s, p, seq, &page, &err);
     }

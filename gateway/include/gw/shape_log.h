@@ -4,9 +4,11 @@
 // Electric-compatible GET /v1/shape.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "gw/server.h"
+#include "gw/shape_filter.h"
 #include "gw/waiters.h"
 
 namespace gw {
@@ -23,6 +25,8 @@ struct PullState {
   bool electric_caching = false; // /v1/shape: Electric's cache-control and etag
   std::string cursor;            // /v1/shape: the request's cursor
   std::string request_offset;    // /v1/shape: for the etag
+  std::optional<ShapeFilter> filter;  // /v1/shape: `columns` and `where`
+  bool refetch_on_new_handle = false; // /v1/shape: 409 when the client's handle is not the store's
   Waiter waiter;
   bool resolved = false;
   bool rate_checked = false;     // --pull-rate-per-ip: slowed once at most
