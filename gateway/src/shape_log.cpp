@@ -138,9 +138,22 @@ bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
 // Electric's answer when the client's handle is not the shape's (the store
 // was dropped and created again): start over from -1 with the new handle.
 MHD_Result MustRefetch(Server& s, Request& r) {
-  return s.Reply(r, 409, "[{\"headers\":{\"control\":\"must-refetch\"}}]",
-                 {{"electric-handle", r.pull->handle}, {"cache-control", "public, max-age=60, must-revalidate"}},
-                 "application/json; charset=utf-8");
+  Headers h = {{"cache-control", "public, max-age=1, must-revalidate"}};  // the store is gone
+  if (!r.pull->handle.empty()) h = {{"electric-handle", r.pull->handle}, {"cache-control", "public, max-age=60, must-revalidate"}};
+  return s.Reply(r, 409, "[{\"headers\":{\"control\":\"must-refetch\"}}]", h, "application/json; charset=utf-8");
+}
+
+// After a held poll: is the store still the one the client's handle names?
+// (Dropped and created again while the poll waited: Electric rotates the shape.)
+bool SameStore(Server& s, PullState& p) {
+  PgError err;
+  auto res = s.db().Exec(Stmt::kStoreInfo, {p.store_id.c_str()}, &err);
+  if (!res) return true;  // a transient fault: the page itself was just read
+  const std::string now = PQgetisnull(res->get(), 0, 3) ? "" : PQgetvalue(res->get(), 0, 3);
+  if (now == p.handle) return true;
+  p.handle = now;
+  Stores().Forget(p.store_id);
+  return false;
 }
 
 MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failure) {
@@ -253,10 +266,12 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
       if (s.waiters().Suspend(&p.waiter, s.waiters().Seq(p.waiter.table))) return MHD_YES;
       continue;
     }
+    if (page.events > 0 && p.refetch_on_new_handle && p.held && !SameStore(s, p)) return MustRefetch(s, r);
     if (page.events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing())
       return Answer(s, r, page, false);
     p.waiter.table = p.table;
     p.waiter.after = p.after;
+    p.held = true;
     if (s.waiters().Suspend(&p.waiter, seq)) return MHD_YES;
     // A notification arrived between the query and the suspend: query again.
   }

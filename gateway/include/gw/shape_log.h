@@ -27,6 +27,7 @@ struct PullState {
   std::string request_offset;    // /v1/shape: for the etag
   std::optional<ShapeFilter> filter;  // /v1/shape: `columns` and `where`
   bool refetch_on_new_handle = false; // /v1/shape: 409 when the client's handle is not the store's
+  bool held = false;                  // waited for an append at least once
   Waiter waiter;
   bool resolved = false;
   bool rate_checked = false;     // --pull-rate-per-ip: slowed once at most

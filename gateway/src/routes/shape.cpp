@@ -165,7 +165,7 @@ MHD_Result HandleShape(Server& s, Request& r) {
   auto res = s.db().Exec(Stmt::kStoreForTable, {table.c_str()}, &err);
   if (!res) return s.Reply(r, 503, "{\"code\":\"database_unreachable\",\"error\":\"Database is unreachable\"}",
                            {{"retry-after", "10"}, {"cache-control", "no-store"}});
-  if (PQgetisnull(res->get(), 0, 0))
+  if (PQgetisnull(res->get(), 0, 0) || schema != PQgetvalue(res->get(), 0, 1))
     return Invalid(s, r, "table",
                    "Table \"" + schema + "\".\"" + table +
                        "\" does not exist. If the table name contains capitals or special characters you must "
@@ -174,6 +174,12 @@ MHD_Result HandleShape(Server& s, Request& r) {
   auto p = std::make_unique<PullState>();
   p->store_id = PQgetvalue(res->get(), 0, 0);
   r.store_id = p->store_id;
+  // Resolved here, not from the pull's store cache: a store dropped and
+  // created again under the same table has a new handle, and old handles
+  // must get 409.
+  p->table = table;
+  p->handle = PQgetvalue(res->get(), 0, 2);
+  p->resolved = true;
   p->after = std::max(*after, filter.SkipThrough());  // nothing below the where's bound
   if (filter.Narrows()) p->filter = filter;
   p->refetch_on_new_handle = true;
