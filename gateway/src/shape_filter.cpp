@@ -177,22 +177,23 @@ class WhereParser {
       else if (op == "<=") op = ">=";
       else if (op == ">=") op = "<=";
     }
-    const int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
+    const int64_t kMin = std::numeric_limits<int64_t>::min();
+    // Bounds are "seqNum" > above and "seqNum" <= at_most; v - 1 saturates
+    // (nothing is below INT64_MIN, so "< INT64_MIN" keeps nothing either way).
+    const int64_t below = v == kMin ? kMin : v - 1;
     if (op == "=") {
-      f_->above = std::max(f_->above, v == kMin ? kMin : v - 1);
+      f_->above = std::max(f_->above, below);
       f_->at_most = std::min(f_->at_most, v);
-      if (v == kMin) f_->at_most = kMin, f_->above = kMax;  // nothing matches
     } else if (op == "<>" || op == "!=") {
       f_->excluded.push_back(v);
     } else if (op == "<") {
-      if (v == kMin) f_->above = kMax;  // nothing matches
-      else f_->at_most = std::min(f_->at_most, v - 1);
+      f_->at_most = std::min(f_->at_most, below);
     } else if (op == "<=") {
       f_->at_most = std::min(f_->at_most, v);
     } else if (op == ">") {
       f_->above = std::max(f_->above, v);
     } else {  // >=
-      if (v != kMin) f_->above = std::max(f_->above, v - 1);
+      f_->above = std::max(f_->above, below);
     }
     return true;
   }
@@ -223,8 +224,12 @@ bool ParseShapeColumns(const std::string& in, unsigned* mask, std::string* error
   unsigned m = 0;
   std::vector<std::string> unknown;
   size_t i = 0;
+  auto skip_spaces = [&] {
+    while (i < in.size() && std::isspace(static_cast<unsigned char>(in[i]))) ++i;
+  };
   for (;;) {
     std::string name;
+    skip_spaces();
     if (i < in.size() && in[i] == '"') {
       for (++i;; ++i) {
         if (i >= in.size()) {
@@ -238,12 +243,14 @@ bool ParseShapeColumns(const std::string& in, unsigned* mask, std::string* error
         }
         name += in[i];
       }
+      skip_spaces();
       if (i < in.size() && in[i] != ',') {
         *error = "Invalid column list: unexpected text after a quoted name";
         return false;
       }
     } else {
       while (i < in.size() && in[i] != ',') name += static_cast<char>(std::tolower(static_cast<unsigned char>(in[i++])));
+      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
     }
     if (name.empty()) {
       *error = "Invalid zero-length delimited identifier";
