@@ -137,9 +137,14 @@ bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
 
 // Electric's answer when the client's handle is not the shape's (the store
 // was dropped and created again): start over from -1 with the new handle.
+// With no handle when the store is gone (the client's -1 then gets 400).
 MHD_Result MustRefetch(Server& s, Request& r) {
-  Headers h = {{"cache-control", "public, max-age=1, must-revalidate"}};  // the store is gone
-  if (!r.pull->handle.empty()) h = {{"electric-handle", r.pull->handle}, {"cache-control", "public, max-age=60, must-revalidate"}};
+  Headers h;
+  if (r.pull->handle.empty()) {
+    h = {{"cache-control", "public, max-age=1, must-revalidate"}};
+  } else {
+    h = {{"electric-handle", r.pull->handle}, {"cache-control", "public, max-age=60, must-revalidate"}};
+  }
   return s.Reply(r, 409, "[{\"headers\":{\"control\":\"must-refetch\"}}]", h, "application/json; charset=utf-8");
 }
 
@@ -259,6 +264,10 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
       if (err.sqlstate == "LS002") {  // dropped meanwhile: recreate on retry
         p.resolved = false;
         Stores().Forget(p.store_id);
+        if (p.refetch_on_new_handle) {  // /v1/shape: a read never creates a store
+          p.handle.clear();
+          return MustRefetch(s, r);
+        }
       }
       if (p.waiter.expired || s.closing()) return Answer(s, r, Page{}, true);
       if (p.waiter.table.empty()) p.waiter.table = p.table.empty() ? "\x01unresolved" : p.table;

@@ -18,7 +18,8 @@ const PAGE = 3  // --page-events: every sync below spans several pages
 let pg, gw
 before(async () => {
   pg = await startCluster()
-  gw = await startGateway({ databaseUrl: pg.url, shapeApi: true, longPollTimeout: 2, args: ['--page-events', String(PAGE)] })
+  // A long-poll timeout longer than the gateway's 2 s page cache: a poll that times out reads the log afresh.
+  gw = await startGateway({ databaseUrl: pg.url, shapeApi: true, longPollTimeout: 3, args: ['--page-events', String(PAGE)] })
 })
 after(async () => {
   await gw?.stop()
@@ -223,6 +224,26 @@ test('409 over plain HTTP: a poll held while its store is dropped and created ag
   assert.equal(r.headers.get('electric-handle'), fresh.headers.get('electric-handle'))
   // The old handle stays refused, whatever its offset.
   for (const offset of ['0_0', '2_0', '3_0']) assert.equal((await fetch(`${url}&offset=${offset}&handle=${handle}`)).status, 409)
+})
+
+test('409 without a handle for a poll whose store is dropped; the table is then unknown (400), and not created again', async () => {
+  await sql(`SELECT livestore.create_store('cl-gone')`)
+  await emit('cl-gone', range(1, 2).map(byName))
+  const table = await tableOf('cl-gone')
+  const url = `${gw.url}/v1/shape?table=${encodeURIComponent(table)}`
+  const first = await fetch(`${url}&offset=-1`)
+  await first.arrayBuffer()
+  const held = fetch(`${url}&offset=2_0&handle=${first.headers.get('electric-handle')}&live=true&cursor=`)
+  await new Promise((r) => setTimeout(r, 300))
+  await sql(`SELECT livestore.drop_store('cl-gone')`)
+  const r = await held  // at the long-poll timeout at the latest
+  assert.equal(r.status, 409)
+  assert.equal(r.headers.get('electric-handle'), null)
+  assert.deepEqual(await r.json(), [{ headers: { control: 'must-refetch' } }])
+  const again = await fetch(`${url}&offset=-1`)
+  assert.equal(again.status, 400)
+  assert.match((await again.json()).errors.table[0], /does not exist/)
+  assert.equal(await sql(`SELECT count(*) FROM livestore.stores WHERE store_id = 'cl-gone'`), '0')
 })
 
 test('409 for a handle the gateway never issued: the client starts over and ends with every row', async () => {
