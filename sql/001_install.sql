@@ -23,7 +23,7 @@ SELECT p.oid::regprocedure AS function, pg_get_function_result(p.oid) AS returns
  ORDER BY p.oid::regprocedure::text;
 
 SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull
-  FROM pg_attribute WHERE attrelid = 'livestore.stores'::regclass AND attnum > 0 ORDER BY attnum;
+  FROM pg_attribute WHERE attrelid = 'livestore.stores'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
 SELECT count(*) AS public_grants_on_stores
   FROM pg_class c, aclexplode(c.relacl) a
  WHERE c.oid = 'livestore.stores'::regclass AND a.grantee = 0;

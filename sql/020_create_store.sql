@@ -5,7 +5,7 @@
 
 -- Tables of this test and the stores catalog, to show what a call changed.
 CREATE VIEW cs_state AS
-  SELECT left(s.store_id, 12) AS store_id, length(s.store_id) AS id_length, s.table_name, s.schema_name, s.head,
+  SELECT left(s.store_id, 12) AS store_id, length(s.store_id) AS id_length, s.table_name, s.schema_name, livestore.head(s.store_id) AS head,
          s.handle ~ '^[0-9]+-[0-9]+$' AS handle_ok   -- "<table oid>-<creation time>": varies
     FROM livestore.stores s ORDER BY s.table_name;
 CREATE VIEW cs_tables AS

@@ -23,7 +23,7 @@ DELETE FROM eventlog_6_priv;
 TRUNCATE eventlog_6_priv;
 SELECT * FROM eventlog_6_priv;
 SELECT * FROM livestore.stores;
-UPDATE livestore.stores SET head = 0;
+UPDATE livestore.stores SET handle = '';
 -- Functions not granted stay out of reach.
 SELECT livestore.drop_store('priv');
 RESET ROLE;

@@ -1,6 +1,8 @@
--- NOTIFY livestore_events at the commit of each successful append, and for
--- nothing else. psql prints notifications with the sender's PID, so they
--- are written (\o) to a file, read back and printed without the PID.
+-- With livestore.notify = on: NOTIFY livestore_events at the commit of each
+-- successful append, and for nothing else (the default, auto, sends none in
+-- a database at 0.3.0 or newer: see 150_wake). psql prints notifications
+-- with the sender's PID, so they are written (\o) to a file, read back and
+-- printed without the PID.
 \set VERBOSITY sqlstate
 \set SHOW_CONTEXT never
 \getenv abs_builddir PG_ABS_BUILDDIR
@@ -9,6 +11,7 @@
 SELECT livestore.create_store('note');
 SELECT livestore.create_store('a-b');
 SELECT livestore.create_store(repeat('a', 60));
+SET livestore.notify = on;
 LISTEN livestore_events;
 
 \t on
@@ -46,6 +49,7 @@ SELECT regexp_replace(trim(line), 'PID [0-9]+', 'PID n') AS output
 SELECT m[1]::jsonb AS payload
   FROM regexp_matches(pg_read_file(:'notes'), 'with payload "([^\n]*)" received', 'g') AS m;
 
+RESET livestore.notify;
 SELECT livestore.drop_store(store_id) FROM livestore.stores;
 
 -- livestore.notify = off: appends send nothing; announce() sends the same

@@ -50,10 +50,12 @@ SELECT count(*) AS stores_created_by_bad_input FROM livestore.stores WHERE store
 
 -- seqNum is an integer: a store at its end has no room left (22003).
 SELECT livestore.create_store('em-full');
-UPDATE livestore.stores SET head = 2147483647 WHERE store_id = 'em-full';
+-- (its head is the log's last seqNum: a row written there directly)
+INSERT INTO eventlog_6_em_full VALUES (2147483647, NULL, 'v1.Last', '{}', 'c', 's');
 SELECT livestore.emit('em-full', '[{"name":"v1.A"}]');
 
--- Wake-ups: emit notifies like append, at commit, per livestore.notify.
+-- Wake-ups: with livestore.notify = on, emit notifies like append, at commit.
+SET livestore.notify = on;
 LISTEN livestore_events;
 \t on
 \o :notes
@@ -62,7 +64,7 @@ SELECT livestore.emit('em', '[{"name":"v1.A"}]');
 SELECT 'emit with livestore.notify = off: nothing' AS step;
 SET livestore.notify = off;
 SELECT livestore.emit('em', '[{"name":"v1.A"}]');
-RESET livestore.notify;
+SET livestore.notify = on;
 SELECT 'emit rolled back: nothing' AS step;
 BEGIN;
 SELECT livestore.emit('em', '[{"name":"v1.A"}]');
@@ -70,6 +72,7 @@ ROLLBACK;
 \o
 \t off
 UNLISTEN livestore_events;
+RESET livestore.notify;
 SELECT regexp_replace(trim(line), 'PID [0-9]+', 'PID n') AS output
   FROM regexp_split_to_table(pg_read_file(:'notes'), E'\n') WITH ORDINALITY AS t(line, n)
  WHERE line <> '' ORDER BY n;

@@ -1,11 +1,12 @@
 // livestore.append(store_id text, batch jsonb) returns integer.
 //
-// The batch is checked in the core zone first (shape, types, chain), then one
-// statement advances the store's head row from the batch's parent to its last
-// seqNum and inserts the rows; then the store's hooks run (pg/hooks.cpp).
-// The head row's lock serializes appends to one store (READ COMMITTED
-// re-checks "head = parent" after waiting), so there is exactly one winner
-// per parent and no gap; other stores are not touched.
+// The batch is checked in the core zone first (shape, types, chain); then,
+// under the store's write lock (which serializes appends and emits to one
+// store, and writes nothing), the head is read from the log itself (its
+// primary key's last entry, as committed) and, when it is the batch's parent,
+// the rows are inserted; then the store's hooks run (pg/hooks.cpp). So there
+// is exactly one winner per parent and no gap; other stores are not touched,
+// and no catalog row is updated per append.
 // POD locals only in this file: SPI and ereport may longjmp through it.
 extern "C" {
 #include "postgres.h"
@@ -13,6 +14,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/snapmgr.h"
 }
 #include "livestore/bridge.h"
 #include "livestore/pg/batch_fields.h"
@@ -43,29 +45,28 @@ Datum ls_append(PG_FUNCTION_ARGS) {
   pfree(json);
 
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "livestore: SPI_connect failed");
-  StorePlans* plans = ls_plans_for(table_name, store_id);
-
-  Datum args[4] = {Int32GetDatum(info.first_parent), Int32GetDatum(info.last_seq),
-                   JsonbPGetDatum(batch), CStringGetTextDatum(table_name)};
-  int rc = SPI_execute_plan(plans->append, args, nullptr, false, 0);
-  if (rc != SPI_OK_INSERT) elog(ERROR, "livestore: append failed: %s", SPI_result_code_string(rc));
-
-  int32 head = info.last_seq;
-  if (SPI_processed == 0) {
+  int32 head = 0;
+  bool locked = false;
+  StorePlans* plans = ls_lock_store(table_name, store_id, info.first_parent, &head, &locked);
+  if (locked && head == info.first_parent) {
+    Datum args[1] = {JsonbPGetDatum(batch)};
+    int rc = SPI_execute_plan(plans->append, args, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT) elog(ERROR, "livestore: append failed: %s", SPI_result_code_string(rc));
+    if (SPI_processed != (uint64)info.count)
+      elog(ERROR, "livestore: appended " UINT64_FORMAT " rows of a %d-event batch", SPI_processed, info.count);
+    ls_note_head(table_name, info.last_seq);
+    head = ls_finish_write(store_id, table_name, plans, info.first_seq, info.last_seq, batch);
+  } else {
     // The head was not the batch's parent. Either the client re-sent a batch
     // that is already stored (its acknowledgement was lost), or it is behind
     // (or ahead) and must pull first.
-    char schema[NAMEDATALEN];
-    if (!ls_lookup_store(table_name, schema, &head)) {
-      ls_forget_plans(table_name);
-      ls_raise_unknown_store(store_id);
-    }
     bool resent = false;
     if (info.last_seq <= head) {
       Datum same_args[1] = {JsonbPGetDatum(batch)};
-      // read_only = false: a fresh snapshot, so that a batch committed by the
-      // transaction this append waited for counts as stored.
-      rc = SPI_execute_plan(plans->same, same_args, nullptr, false, 1);
+      // As committed now, like the head: a batch committed by the transaction
+      // this append waited for counts as stored.
+      int rc = SPI_execute_snapshot(plans->same, same_args, nullptr, GetLatestSnapshot(), InvalidSnapshot, false,
+                                    false, 1);
       if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: re-send check failed: %s", SPI_result_code_string(rc));
       bool isnull = false;
       int32 same = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -78,10 +79,6 @@ Datum ls_append(PG_FUNCTION_ARGS) {
                errdetail("The store's head is %d; the batch's first parentSeqNum is %d.", head,
                          info.first_parent),
                errhint("Pull the events after %d, then rebase the batch onto them.", head)));
-  } else if (SPI_processed != (uint64)info.count) {
-    elog(ERROR, "livestore: appended " UINT64_FORMAT " rows of a %d-event batch", SPI_processed, info.count);
-  } else {
-    head = ls_finish_write(store_id, table_name, plans, info.first_seq, info.last_seq, batch);
   }
   SPI_finish();
   PG_RETURN_INT32(head);

@@ -1,10 +1,10 @@
 // livestore.emit(store_id text, events jsonb) returns integer.
 //
 // Events from SQL: a trigger, a job or a hook hands over {name, args,
-// clientId?, sessionId?} objects; emit takes the store's head row lock (so it
+// clientId?, sessionId?} objects; emit takes the store's write lock (so it
 // waits for a concurrent append instead of failing), numbers the events after
-// the head, writes them with the same statement as append, and runs the
-// hooks. The store is created when missing.
+// the head as committed, writes them, and runs the hooks. The store is
+// created when missing.
 // POD locals only in this file: SPI and ereport may longjmp through it.
 extern "C" {
 #include "postgres.h"
@@ -22,26 +22,19 @@ extern "C" {
 
 namespace {
 
-SPIPlanPtr g_lock = nullptr;    // ($1 table name) -> head, row locked
 SPIPlanPtr g_create = nullptr;  // ($1 store id)
+SPIPlanPtr g_exists = nullptr;  // ($1 table name) -> 1 when the store exists
 
-// The store's head, its row locked until the transaction ends; false when
-// the store does not exist. In READ COMMITTED a concurrent append is waited
-// for and its head read.
-bool LockHead(const char* table_name, int32* head) {
-  if (g_lock == nullptr) {
+bool StoreExists(const char* table_name) {
+  if (g_exists == nullptr) {
     Oid types[1] = {TEXTOID};
-    g_lock = ls_prepare_kept("SELECT s.head FROM livestore.stores s "
-                             "WHERE s.table_name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-                             1, types);
+    g_exists = ls_prepare_kept("SELECT 1 FROM livestore.stores s WHERE s.table_name OPERATOR(pg_catalog.=) $1", 1,
+                               types);
   }
   Datum args[1] = {CStringGetTextDatum(table_name)};
-  int rc = SPI_execute_plan(g_lock, args, nullptr, false, 1);
-  if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: locking the head failed: %s", SPI_result_code_string(rc));
-  if (SPI_processed == 0) return false;
-  bool isnull = false;
-  *head = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  return true;
+  int rc = SPI_execute_plan(g_exists, args, nullptr, false, 1);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: looking up the store failed: %s", SPI_result_code_string(rc));
+  return SPI_processed == 1;
 }
 
 void CreateStore(const char* store_id) {
@@ -77,18 +70,17 @@ Datum ls_emit(PG_FUNCTION_ARGS) {
   pfree(json);
 
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "livestore: SPI_connect failed");
+  if (!StoreExists(table_name)) CreateStore(store_id);
   int32 head = 0;
-  if (!LockHead(table_name, &head)) {
-    CreateStore(store_id);
-    if (!LockHead(table_name, &head)) ls_raise_unknown_store(store_id);
-  }
+  bool locked = false;
+  StorePlans* plans = ls_lock_store(table_name, store_id, -1, &head, &locked);
   if ((int64)head + count > PG_INT32_MAX)
     ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
                     errmsg("store \"%s\" has no room for %d more events", store_id, count),
                     errdetail("Its head is %d; seqNum is an integer.", head)));
-  StorePlans* plans = ls_plans_for(table_name, store_id);
-  uint64 written = ls_emit_rows(plans, table_name, head, count, JsonbPGetDatum(events));
+  uint64 written = ls_emit_rows(plans, head, JsonbPGetDatum(events));
   if (written != (uint64)count) elog(ERROR, "livestore: emit wrote " UINT64_FORMAT " of %d events", written, count);
+  ls_note_head(table_name, head + count);
   head = ls_finish_write(store_id, table_name, plans, head + 1, head + count, nullptr);
   SPI_finish();
   PG_RETURN_INT32(head);

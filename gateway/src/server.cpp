@@ -363,19 +363,23 @@ void Server::Shutdown() {
   if (upstream_) upstream_->Stop();
 }
 
-// The LISTEN connection: wakes held polls of the tables that advanced, and
-// runs their deadlines. After any reconnect every waiter is woken, since
-// notifications sent during the outage are lost.
+// The wake-up connection: wakes held polls of the tables that advanced, and
+// runs their deadlines. With extension 0.3.0+ it waits in
+// livestore.wait_changes() (no NOTIFY needed from writers), else it LISTENs.
+// After any reconnect every waiter is woken, since changes made during the
+// outage were not seen.
 void Server::ListenLoop() {
   int backoff_ms = 100;
   while (!stop_listener_) {
     PGconn* conn = PQconnectdb(config_.database_url.c_str());
-    PgResult listen;
+    PgResult mode;
     if (PQstatus(conn) == CONNECTION_OK) {
       PgResult named(PQexec(conn, "SET application_name = 'livestore-gateway'"));
-      listen.reset(PQexec(conn, "LISTEN livestore_events"));
+      mode.reset(PQexec(conn,
+                        "SELECT pg_catalog.to_regprocedure('livestore.wait_changes(bigint,integer)') IS NOT NULL "
+                        "AND pg_catalog.has_function_privilege('livestore.wait_changes(bigint,integer)', 'EXECUTE')"));
     }
-    if (!listen || PQresultStatus(listen.get()) != PGRES_COMMAND_OK) {
+    if (!mode || PQresultStatus(mode.get()) != PGRES_TUPLES_OK) {
       PQfinish(conn);
       for (int waited = 0; waited < backoff_ms && !stop_listener_; waited += 50) {
         waiters_.ExpireDue(Clock::now());
@@ -385,28 +389,87 @@ void Server::ListenLoop() {
       continue;
     }
     backoff_ms = 100;
-    waiters_.WakeAll();
-    while (!stop_listener_) {
-      auto now = Clock::now();
-      auto next = waiters_.ExpireDue(now);
-      int timeout_ms = static_cast<int>(
-          std::clamp<long>(std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1, 1, 200));
-      pollfd pfd{PQsocket(conn), POLLIN, 0};
-      if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) break;
-      if (PQconsumeInput(conn) == 0) break;  // connection lost
-      while (PGnotify* n = PQnotifies(conn)) {
-        rapidjson::Document doc;
-        doc.Parse(n->extra);
-        if (!doc.HasParseError() && doc.IsObject()) {
-          auto t = doc.FindMember("table");
-          auto h = doc.FindMember("head");
-          const int32_t head = h != doc.MemberEnd() && h->value.IsInt() ? h->value.GetInt() : -1;
-          if (t != doc.MemberEnd() && t->value.IsString()) waiters_.Notify(t->value.GetString(), head);
-        }
-        PQfreemem(n);
-      }
+    const bool ring = std::strcmp(PQgetvalue(mode.get(), 0, 0), "t") == 0;
+    mode.reset();
+    if (ring) {
+      FollowRing(conn);
+    } else {
+      ring_wake_ = false;
+      FollowNotifies(conn);
     }
     PQfinish(conn);
+  }
+}
+
+namespace {
+// Waits for the socket to be readable while running the waiters' deadlines;
+// false when the connection failed or the gateway stops.
+bool AwaitInput(PGconn* conn, Waiters& waiters, const std::atomic<bool>& stop) {
+  while (!stop) {
+    auto now = Clock::now();
+    auto next = waiters.ExpireDue(now);
+    int timeout_ms = static_cast<int>(
+        std::clamp<long>(std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1, 1, 200));
+    pollfd pfd{PQsocket(conn), POLLIN, 0};
+    const int n = poll(&pfd, 1, timeout_ms);
+    if (n < 0 && errno != EINTR) return false;
+    if (n > 0) return PQconsumeInput(conn) != 0;
+  }
+  return false;
+}
+}  // namespace
+
+void Server::FollowRing(PGconn* conn) {
+  // Where the ring is now; everything before was missed while disconnected.
+  PgResult start(PQexec(conn, "SELECT position FROM livestore.wait_changes(NULL)"));
+  if (PQresultStatus(start.get()) != PGRES_TUPLES_OK || PQntuples(start.get()) != 1) return;
+  std::string since = PQgetvalue(start.get(), 0, 0);
+  start.reset();
+  ring_wake_ = true;
+  waiters_.WakeAll();
+  while (!stop_listener_) {
+    const char* params[1] = {since.c_str()};
+    // A second at most: the wait holds its statement's snapshot.
+    if (!PQsendQueryParams(conn,
+                           "SELECT position, table_name, head, missed FROM livestore.wait_changes($1::bigint, 1000)",
+                           1, nullptr, params, nullptr, nullptr, 0))
+      return;
+    bool ok = true;
+    while (ok && PQisBusy(conn)) ok = AwaitInput(conn, waiters_, stop_listener_);
+    if (!ok) return;
+    bool got = false;
+    while (PGresult* raw = PQgetResult(conn)) {
+      PgResult res(raw);
+      if (PQresultStatus(raw) != PGRES_TUPLES_OK) continue;
+      const int rows = PQntuples(raw);
+      for (int i = 0; i + 1 < rows; ++i)
+        waiters_.Notify(PQgetvalue(raw, i, 1), static_cast<int32_t>(std::atol(PQgetvalue(raw, i, 2))));
+      if (rows > 0) {
+        since = PQgetvalue(raw, rows - 1, 0);
+        if (std::strcmp(PQgetvalue(raw, rows - 1, 3), "t") == 0) waiters_.WakeAll();
+        got = true;
+      }
+    }
+    if (!got) return;  // an error: reconnect
+  }
+}
+
+void Server::FollowNotifies(PGconn* conn) {
+  PgResult listen(PQexec(conn, "LISTEN livestore_events"));
+  if (PQresultStatus(listen.get()) != PGRES_COMMAND_OK) return;
+  waiters_.WakeAll();
+  while (AwaitInput(conn, waiters_, stop_listener_)) {
+    while (PGnotify* n = PQnotifies(conn)) {
+      rapidjson::Document doc;
+      doc.Parse(n->extra);
+      if (!doc.HasParseError() && doc.IsObject()) {
+        auto t = doc.FindMember("table");
+        auto h = doc.FindMember("head");
+        const int32_t head = h != doc.MemberEnd() && h->value.IsInt() ? h->value.GetInt() : -1;
+        if (t != doc.MemberEnd() && t->value.IsString()) waiters_.Notify(t->value.GetString(), head);
+      }
+      PQfreemem(n);
+    }
   }
 }
 

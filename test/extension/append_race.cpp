@@ -8,8 +8,10 @@
 //    back; some successes are re-sent (a lost acknowledgement).
 // 2. 8 writers append to 8 stores of their own in parallel (no conflicts).
 // Then the logs must be exactly 1..head, chained, holding every successful
-// append's events once and no rolled-back event; every NOTIFY must name a
-// head that a successful append returned, once per successful append.
+// append's events once and no rolled-back event; every NOTIFY (the writers
+// turn livestore.notify on) and every change in the wake-up ring
+// (livestore.wait_changes) must name a head that a successful append
+// returned, once per successful append.
 // Exits 0 when all holds, 1 on any violation, 2 on setup failure, 3 on timeout.
 #include <libpq-fe.h>
 #include <sys/select.h>
@@ -21,6 +23,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +72,7 @@ using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 Conn Connect() {
   Conn c(PQconnectdb(g_dsn.c_str()), &PQfinish);
   if (PQstatus(c.get()) != CONNECTION_OK) Die(std::string("connect: ") + PQerrorMessage(c.get()));
+  PQclear(PQexec(c.get(), "SET livestore.notify = on"));
   return c;
 }
 
@@ -187,14 +191,24 @@ WriterLog Write(const std::string& store, const std::string& writer, int appends
   return log;
 }
 
-// Collects every livestore_events payload until told to stop.
+// Collects the heads announced for each store, until told to stop: every
+// livestore_events payload (kNotify) or every change in the wake-up ring
+// (kRing, read as the gateway does; a missed change is a violation).
 class Listener {
  public:
-  Listener() : conn_(Connect()) {
-    MustExec(conn_.get(), "LISTEN livestore_events");
-    thread_ = std::thread([this] { Run(); });
+  enum Kind { kNotify, kRing };
+  explicit Listener(Kind kind) : kind_(kind), conn_(Connect()) {
+    if (kind_ == kNotify) {
+      MustExec(conn_.get(), "LISTEN livestore_events");
+    } else {
+      Result r = Exec(conn_.get(), "SELECT position FROM livestore.wait_changes(NULL)");
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) Die(std::string("ring: ") + PQerrorMessage(conn_.get()));
+      since_ = PQgetvalue(r.get(), 0, 0);
+    }
+    thread_ = std::thread([this] { kind_ == kNotify ? RunNotify() : RunRing(); });
   }
-  // heads notified for `store`, waiting up to 10 s until `expected` arrived.
+  const char* name() const { return kind_ == kNotify ? "NOTIFY" : "ring"; }
+  // heads announced for `store`, waiting up to 10 s until `expected` arrived.
   std::vector<int> HeadsFor(const std::string& store, size_t expected) {
     for (int i = 0; i < 100 && Count(store) < expected; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -211,7 +225,7 @@ class Listener {
     std::lock_guard<std::mutex> lock(mu_);
     return heads_[store].size();
   }
-  void Run() {
+  void RunNotify() {
     PGconn* c = conn_.get();
     while (!stop_) {
       int fd = PQsocket(c);
@@ -227,6 +241,18 @@ class Listener {
       }
     }
   }
+  void RunRing() {
+    while (!stop_) {
+      Result r = Exec(conn_.get(), "SELECT position, store_id, head, missed FROM livestore.wait_changes($1, 100)",
+                      {since_});
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) Die(std::string("ring: ") + PQerrorMessage(conn_.get()));
+      const int rows = PQntuples(r.get());
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int i = 0; i + 1 < rows; ++i) heads_[PQgetvalue(r.get(), i, 1)].push_back(std::atoi(PQgetvalue(r.get(), i, 2)));
+      since_ = PQgetvalue(r.get(), rows - 1, 0);
+      if (std::strcmp(PQgetvalue(r.get(), rows - 1, 3), "t") == 0) Violation("ring: changes were missed");
+    }
+  }
   // Payload: {"table":"...","store":"...","head":N}
   void Record(const std::string& payload) {
     size_t s = payload.find("\"store\":\""), h = payload.find("\"head\":");
@@ -240,7 +266,9 @@ class Listener {
     heads_[store].push_back(std::atoi(payload.c_str() + h + 7));
   }
 
+  Kind kind_;
   Conn conn_;
+  std::string since_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
@@ -249,7 +277,8 @@ class Listener {
 
 // The log must be 1..head, chained, and exactly the events the writers
 // stored; no rolled-back session may appear; one NOTIFY per success.
-void Verify(PGconn* c, const std::string& store, const std::vector<WriterLog>& logs, Listener& listener) {
+void Verify(PGconn* c, const std::string& store, const std::vector<WriterLog>& logs,
+            const std::vector<Listener*>& listeners) {
   std::map<int, const Event*> expected;
   std::set<int> heads;
   std::set<std::string> rolled_back;
@@ -281,13 +310,15 @@ void Verify(PGconn* c, const std::string& store, const std::vector<WriterLog>& l
   }
   size_t successes = 0;
   for (const auto& log : logs) successes += log.stored.size();
-  std::vector<int> notified = listener.HeadsFor(store, successes);
-  std::set<int> distinct(notified.begin(), notified.end());
-  if (notified.size() != successes || distinct.size() != notified.size())
-    Violation("%s: %zu notifications (%zu distinct) for %zu appends", store.c_str(), notified.size(),
-              distinct.size(), successes);
-  for (int h : notified)
-    if (!heads.count(h)) Violation("%s: notified head %d that no append returned", store.c_str(), h);
+  for (Listener* listener : listeners) {
+    std::vector<int> notified = listener->HeadsFor(store, successes);
+    std::set<int> distinct(notified.begin(), notified.end());
+    if (notified.size() != successes || distinct.size() != notified.size())
+      Violation("%s: %zu %s wake-ups (%zu distinct) for %zu appends", store.c_str(), notified.size(),
+                listener->name(), distinct.size(), successes);
+    for (int h : notified)
+      if (!heads.count(h)) Violation("%s: %s announced head %d that no append returned", store.c_str(), listener->name(), h);
+  }
 }
 
 // Runs `writers` threads, writer i on stores[i % stores.size()].
@@ -322,7 +353,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < kSoloStores; ++i) solo_stores.push_back(prefix + "_solo" + std::to_string(i));
   for (const auto& s : solo_stores) MustExec(c, "SELECT livestore.create_store($1)", {s});
   MustExec(c, "SELECT livestore.create_store($1)", {race_store[0]});
-  Listener listener;
+  Listener notify_listener(Listener::kNotify), ring_listener(Listener::kRing);
+  std::vector<Listener*> listeners{&notify_listener, &ring_listener};
 
   std::vector<WriterLog> race = RunWriters(race_store, kRaceWriters, kRaceAppends, true);
   long conflicts = 0, resends = 0, rollbacks = 0;
@@ -331,14 +363,14 @@ int main(int argc, char** argv) {
     resends += log.resends;
     rollbacks += static_cast<long>(log.rolled_back.size());
   }
-  Verify(c, race_store[0], race, listener);
+  Verify(c, race_store[0], race, listeners);
   std::printf("one store: %d writers x %d appends, head %d, %ld conflicts retried, %ld re-sends, %ld rollbacks\n",
               kRaceWriters, kRaceAppends, Head(c, race_store[0]), conflicts, resends, rollbacks);
 
   auto solo_started = std::chrono::steady_clock::now();
   std::vector<WriterLog> solo = RunWriters(solo_stores, kSoloStores, kSoloAppends, false);
   double solo_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - solo_started).count();
-  for (int i = 0; i < kSoloStores; ++i) Verify(c, solo_stores[i], {solo[i]}, listener);
+  for (int i = 0; i < kSoloStores; ++i) Verify(c, solo_stores[i], {solo[i]}, listeners);
   std::printf("%d stores in parallel: %d appends each in %.2f s\n", kSoloStores, kSoloAppends, solo_s);
 
   if (g_violations == 0)  // keep the logs of a failed run for inspection

@@ -48,7 +48,7 @@ SELECT livestore.create_store('empty');
 SQL
 
 snapshot() {  # the data the upgrade must not touch
-  psql_as upgraded -At -c "SELECT store_id, table_name, head, handle, created_at FROM livestore.stores ORDER BY 1" \
+  psql_as upgraded -At -c "SELECT store_id, table_name, livestore.head(store_id), handle, created_at FROM livestore.stores ORDER BY 1" \
     -c "SELECT md5(string_agg(e::text, '|' ORDER BY \"seqNum\")) FROM eventlog_6_ref e" \
     -c "SELECT md5(string_agg(e::text, '|' ORDER BY \"seqNum\")) FROM eventlog_6_todos_1 e"
 }

@@ -381,7 +381,7 @@ export async function restartPostgres(cluster, { downMs = 1000 } = {}) {
 
 /** The gateway's backends now: [{ pid, app, query }]. */
 export async function gatewayBackends(databaseUrl) {
-  const out = await psql(databaseUrl, `SELECT pid, application_name, left(query, 60) FROM pg_stat_activity WHERE ${GATEWAY_BACKENDS}`)
+  const out = await psql(databaseUrl, `SELECT pid, application_name, left(query, 100) FROM pg_stat_activity WHERE ${GATEWAY_BACKENDS}`)
   return out.split('\n').filter(Boolean).map((l) => {
     const [pid, app, query] = l.split('|')
     return { pid: Number(pid), app, query }

@@ -1,13 +1,18 @@
 // Fault (c): pg_terminate_backend() on every connection of the gateway (its
-// workers, application_name 'livestore-gateway', and its LISTEN connection)
+// workers, application_name 'livestore-gateway', and its wake-up connection:
+// waiting in livestore.wait_changes(), or LISTENing before extension 0.3.0)
 // three times while pushers and live readers run. Held polls are still
-// answered 200; once the LISTEN connection is back, an append wakes held polls
+// answered 200; once the wake-up connection is back, an append wakes held polls
 // at once (not at the long-poll timeout); pushes recover; nothing is lost.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 
 import { psql, startCluster, startGateway, waitFor } from '../lib/harness.mjs'
 import { gatewayBackends, GATEWAY_BACKENDS, sleep, startMixedLoad, tryPush } from './lib.mjs'
+
+// The gateway's wake-up connection: waiting in livestore.wait_changes()
+// (extension 0.3.0+), or LISTENing on an older extension.
+const isWakeUp = (query) => /^LISTEN/i.test(query) || /livestore\.wait_changes/.test(query)
 
 const ROUNDS = 3
 const LONG_POLL_S = 10  // a wake-up must come well before a held poll's deadline
@@ -22,7 +27,7 @@ after(async () => {
   await pg?.stop()
 })
 
-test(`pg_terminate_backend on the gateway's connections (${ROUNDS} rounds): polls answered, LISTEN back, pushes recover`, { timeout: 120_000 }, async (t) => {
+test(`pg_terminate_backend on the gateway's connections (${ROUNDS} rounds): polls answered, wake-ups back, pushes recover`, { timeout: 120_000 }, async (t) => {
   const run = `term_${Date.now().toString(36)}`
   const load = startMixedLoad({
     endpoint: gw.endpoint,
@@ -48,13 +53,13 @@ test(`pg_terminate_backend on the gateway's connections (${ROUNDS} rounds): poll
     await sleep(1000)
     for (let i = 0; i < ROUNDS; i++) {
       const before = await gatewayBackends(pg.url)
-      const listen = before.filter((b) => /^LISTEN/i.test(b.query))
-      assert.equal(listen.length, 1, `one LISTEN connection before round ${i + 1}: ${JSON.stringify(before)}`)
+      const listen = before.filter((b) => isWakeUp(b.query))
+      assert.equal(listen.length, 1, `one wake-up connection before round ${i + 1}: ${JSON.stringify(before)}`)
       const tKill = performance.now()
       const killed = (await psql(pg.url, `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE ${GATEWAY_BACKENDS}`))
-      // The LISTEN connection comes back (a new backend).
-      const back = await waitFor(async () => (await gatewayBackends(pg.url)).find((b) => /^LISTEN/i.test(b.query) && b.pid !== listen[0].pid),
-        { timeout: 10_000, what: 'a new LISTEN connection' })
+      // The wake-up connection comes back (a new backend).
+      const back = await waitFor(async () => (await gatewayBackends(pg.url)).find((b) => isWakeUp(b.query) && b.pid !== listen[0].pid),
+        { timeout: 10_000, what: 'a new wake-up connection' })
       const listenMs = performance.now() - tKill
       // The idle readers are held again, each by a request whose deadline is
       // at least 4 s away: an answer within 2.5 s of the append is a wake-up.
@@ -77,7 +82,7 @@ test(`pg_terminate_backend on the gateway's connections (${ROUNDS} rounds): poll
     for (const r of load.readers) await r.stop()
   }
   for (const [i, r] of rounds.entries())
-    t.diagnostic(`round ${i + 1}: ${r.killed} backends terminated; LISTEN reconnected within ${r.listenMs.toFixed(0)} ms (application_name ${r.listenApp}); held polls woken ${r.wakeMs.toFixed(0)} ms after the next append`)
+    t.diagnostic(`round ${i + 1}: ${r.killed} backends terminated; wake-up connection back within ${r.listenMs.toFixed(0)} ms (application_name ${r.listenApp}); held polls woken ${r.wakeMs.toFixed(0)} ms after the next append`)
   const statuses = {}
   for (const w of load.writers) for (const [k, n] of Object.entries(w.stats.statuses ?? {})) statuses[k] = (statuses[k] ?? 0) + n
   const pulls = {}
@@ -87,7 +92,7 @@ test(`pg_terminate_backend on the gateway's connections (${ROUNDS} rounds): poll
   assert.ok(Object.keys(pulls).every((s) => s === '200'), 'pulls only ever answered 200')
 })
 
-// Regressions: pulls after terminated connections, the LISTEN connection named.
+// Regressions: pulls after terminated connections, the wake-up connection named.
 test('after its connections are terminated, a pull with events already in the log is answered at once', async (t) => {
   const one = await startGateway({ databaseUrl: pg.url, longPollTimeout: 6, args: ['--threads', '1', '--quiet'] })
   try {
@@ -112,9 +117,9 @@ test('after its connections are terminated, a pull with events already in the lo
   }
 })
 
-test('the LISTEN connection identifies itself (application_name livestore-gateway)', {
+test('the wake-up connection identifies itself (application_name livestore-gateway)', {
 }, async () => {
-  const listen = (await gatewayBackends(pg.url)).filter((b) => /^LISTEN/i.test(b.query))
+  const listen = (await gatewayBackends(pg.url)).filter((b) => isWakeUp(b.query))
   assert.ok(listen.length >= 1)
   for (const b of listen) assert.equal(b.app, 'livestore-gateway')
 })

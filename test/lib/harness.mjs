@@ -93,7 +93,9 @@ function clusterSh(fn, ...args) {
 }
 
 /**
- * A throwaway Postgres cluster with `CREATE EXTENSION livestore` done.
+ * A throwaway Postgres cluster with `CREATE EXTENSION livestore` done (at
+ * the version in LIVESTORE_TEST_EXTENSION_VERSION when set, e.g. to run a
+ * suite against an older extension's SQL).
  * opts: { dir, keep } — keep leaves the data directory after stop().
  */
 export async function startCluster({ dir, keep = !!process.env.LIVESTORE_KEEP_TMP } = {}) {
@@ -113,7 +115,9 @@ export async function startCluster({ dir, keep = !!process.env.LIVESTORE_KEEP_TM
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`
   const cleanup = () => clusterSh('cluster_stop', dir)
   live.add(cleanup)
-  await psql(url, 'CREATE EXTENSION IF NOT EXISTS livestore')
+  const version = process.env.LIVESTORE_TEST_EXTENSION_VERSION
+  if (version && !/^[0-9.]+$/.test(version)) throw new Error(`LIVESTORE_TEST_EXTENSION_VERSION: not a version: ${version}`)
+  await psql(url, `CREATE EXTENSION IF NOT EXISTS livestore${version ? ` VERSION '${version}'` : ''}`)
   return {
     url,
     port,

@@ -15,6 +15,7 @@ extern "C" {
 #include "fmgr.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_proc.h"
 #include "commands/async.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -30,6 +31,7 @@ extern "C" {
 #include "livestore/pg/batch_fields.h"
 #include "livestore/pg/hooks.h"
 #include "livestore/pg/settings.h"
+#include "livestore/pg/wake.h"
 
 #define LS_NOTIFY_CHANNEL "livestore_events"
 
@@ -49,7 +51,6 @@ bool g_valid = false;
 bool g_callbacks = false;
 Oid g_hooks_relid = InvalidOid;
 int g_depth = 0;               // hooks running in this backend, nested
-char g_outer_table[64] = "";   // the store whose hooks run at depth 0
 
 void MarkStaleRel(Datum, Oid relid) {
   if (relid == InvalidOid || relid == g_hooks_relid) g_valid = false;
@@ -102,6 +103,22 @@ bool Matches(const char* store_id, const char* pattern) {
                                               CStringGetTextDatum(pattern)));
 }
 
+// "schema.name(argtype,...)", whatever the caller's search_path (types as
+// format_type_be prints them).
+char* HookName(Oid fn) {
+  HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+  if (!HeapTupleIsValid(tup)) return psprintf("%u", fn);
+  Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
+  StringInfoData buf;
+  initStringInfo(&buf);
+  appendStringInfo(&buf, "%s(", quote_qualified_identifier(get_namespace_name(proc->pronamespace), NameStr(proc->proname)));
+  for (int i = 0; i < proc->pronargs; ++i)
+    appendStringInfo(&buf, "%s%s", i > 0 ? "," : "", format_type_be(proc->proargtypes.values[i]));
+  appendStringInfoChar(&buf, ')');
+  ReleaseSysCache(tup);
+  return buf.data;
+}
+
 struct HookContext {
   const char* hook;  // regprocedure text
   const char* store_id;
@@ -112,8 +129,8 @@ void HookContextLine(void* arg) {
   errcontext("livestore hook %s on store \"%s\"", c->hook, c->store_id);
 }
 
-void CallHook(const Hook* h, const char* store_id, const char* table_name, Datum events) {
-  HookContext info = {format_procedure(h->fn), store_id};
+void CallHook(const Hook* h, const char* store_id, Datum events) {
+  HookContext info = {HookName(h->fn), store_id};
   if (g_depth >= LS_MAX_HOOK_DEPTH)
     ereport(ERROR, (errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
                     errmsg("livestore hooks nested more than %d deep", LS_MAX_HOOK_DEPTH),
@@ -132,7 +149,6 @@ void CallHook(const Hook* h, const char* store_id, const char* table_name, Datum
   (void)set_config_option("search_path", h->search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
                           false);
   SetUserIdAndSecContext(h->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-  if (g_depth == 0) strlcpy(g_outer_table, table_name, sizeof g_outer_table);
   ++g_depth;
   // On error, (sub)transaction abort restores the user id and the settings;
   // only the depth is ours to restore.
@@ -186,19 +202,19 @@ int32 ls_finish_write(const char* store_id, const char* table_name, StorePlans* 
     // A client's batch is normally already what the log holds: no read-back.
     Datum events = batch != nullptr && ls_batch_is_stored_form(batch) ? JsonbPGetDatum(batch)
                                                                       : ls_stored_events(plans, first_seq, last_seq);
-    for (int i = 0; i < matched; ++i) CallHook(&run[i], store_id, table_name, events);
+    for (int i = 0; i < matched; ++i) CallHook(&run[i], store_id, events);
     char schema[NAMEDATALEN];
-    if (!ls_lookup_store(table_name, schema, &head))
+    if (!ls_lookup_store(table_name, schema))
       ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                       errmsg("store \"%s\" was dropped by one of its hooks", store_id)));
+    // Hooks may have emitted into this store: its head as this transaction
+    // sees it now (the store's lock is still held).
+    head = ls_log_head(ls_plans_for(table_name, store_id), true);
   }
-  // The outermost writer's store is notified per livestore.notify (a caller
-  // that turned it off announces that store itself). A store that hooks
-  // emitted into is one the caller cannot know of: always notified.
-  if (g_depth == 0) {
-    if (ls_notify_on_append) Notify(store_id, table_name, head);
-  } else if (strcmp(table_name, g_outer_table) != 0) {
-    Notify(store_id, table_name, head);
-  }
+  // Every committed write wakes live pulls through the shared ring (any
+  // store: the outer one and those its hooks emitted into); a NOTIFY only
+  // when livestore.notify asks for one (LISTEN-based consumers).
+  ls_wake_at_commit(store_id, table_name, head);
+  if (ls_notify_wanted()) Notify(store_id, table_name, head);
   return head;
 }

@@ -15,6 +15,11 @@ extern "C" {
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 }
 #include "livestore/bridge.h"
 #include "livestore/pg/raise.h"
@@ -23,7 +28,19 @@ extern "C" {
 namespace {
 
 HTAB* g_plans = nullptr;
-SPIPlanPtr g_lookup = nullptr;  // ($1 table name) -> schema_name, head
+SPIPlanPtr g_lookup = nullptr;  // ($1 table name) -> schema_name
+
+// The fourth field of the stores' write locks (advisory lock tags): the SQL
+// advisory lock functions use 1 and 2 there, so these never collide with an
+// application's advisory locks. pg_locks shows them as locktype advisory,
+// classid 0, objid = the log table's OID, objsubid = 19539 ("LS").
+constexpr uint16 kStoreLockField4 = 0x4c53;
+
+// Extension SQL older than 0.3.0 keeps each store's head in livestore.stores
+// (and reads it there): while this library serves such a database, writes
+// keep that column current. -1: not looked up since the last invalidation.
+int g_catalog_head = -1;
+SPIPlanPtr g_set_head = nullptr;  // ($1 table name, $2 head)
 
 // Relcache invalidation callback (InvalidOid: all relations). It must not
 // fail, so it only marks entries; ls_plans_for rebuilds them.
@@ -32,6 +49,7 @@ void MarkPlansStale(Datum, Oid relid) {
   hash_seq_init(&it, g_plans);
   for (StorePlans* p; (p = (StorePlans*)hash_seq_search(&it)) != nullptr;)
     if (relid == InvalidOid || p->relid == relid) p->stale = true;
+  g_catalog_head = -1;
 }
 
 const char* const kRecordColumns =
@@ -51,10 +69,10 @@ SPIPlanPtr ls_prepare_kept(const char* sql, int nargs, Oid* types) {
   return plan;
 }
 
-bool ls_lookup_store(const char* table_name, char* schema_out, int32* head_out) {
+bool ls_lookup_store(const char* table_name, char* schema_out) {
   if (g_lookup == nullptr) {
     Oid types[1] = {TEXTOID};
-    g_lookup = ls_prepare_kept("SELECT s.schema_name, s.head FROM livestore.stores s "
+    g_lookup = ls_prepare_kept("SELECT s.schema_name FROM livestore.stores s "
                                "WHERE s.table_name OPERATOR(pg_catalog.=) $1",
                                1, types);
   }
@@ -62,11 +80,81 @@ bool ls_lookup_store(const char* table_name, char* schema_out, int32* head_out) 
   int rc = SPI_execute_plan(g_lookup, args, nullptr, false, 1);
   if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: store lookup failed: %s", SPI_result_code_string(rc));
   if (SPI_processed == 0) return false;
-  bool isnull = false;
   char* schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
   strlcpy(schema_out, schema, NAMEDATALEN);
-  *head_out = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
   return true;
+}
+
+namespace {
+// The log's own lock (the insert takes it anyway); acquiring it processes the
+// invalidations of a drop_store() that committed meanwhile. False when the
+// log is gone.
+bool LockLog(StorePlans* p) {
+  LockRelationOid(p->relid, RowExclusiveLock);
+  return !p->stale || SearchSysCacheExists1(RELOID, ObjectIdGetDatum(p->relid));
+}
+}  // namespace
+
+StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 parent, int32* head, bool* locked) {
+  for (int attempt = 0;; ++attempt) {
+    StorePlans* p = ls_plans_for(table_name, store_id);
+    LOCKTAG tag;
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0, p->relid, kStoreLockField4);
+    // emit (parent < 0) queues for the lock; an append only tries it.
+    bool got = LockAcquire(&tag, ExclusiveLock, false, parent >= 0) != LOCKACQUIRE_NOT_AVAIL;
+    bool alive = LockLog(p);
+    while (alive && !got) {
+      // Another writer holds the store. A batch whose parent is not the head
+      // as committed now is a re-send or behind (or chained onto events
+      // nobody has seen yet): it is answered at once.
+      *head = ls_log_head(p, true);
+      if (*head != parent) {
+        *locked = false;
+        return p;
+      }
+      // It extends the head the holder may be extending too: wait until the
+      // holder's transaction ends (a shared wait: every such writer wakes at
+      // once, as on a row lock, instead of taking turns), then look again.
+      (void)LockAcquire(&tag, ShareLock, false, false);
+      LockRelease(&tag, ShareLock, false);
+      got = LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
+      alive = LockLog(p);
+    }
+    if (alive) {
+      *head = ls_log_head(p, true);
+      *locked = true;
+      return p;
+    }
+    ls_forget_plans(table_name);  // dropped meanwhile (perhaps created again)
+    if (attempt > 0) ls_raise_unknown_store(store_id);
+  }
+}
+
+void ls_note_head(const char* table_name, int32 head) {
+  if (g_catalog_head < 0) {
+    Oid nsp = get_namespace_oid("livestore", true);
+    Oid stores = OidIsValid(nsp) ? get_relname_relid("stores", nsp) : InvalidOid;
+    g_catalog_head = OidIsValid(stores) && get_attnum(stores, "head") != InvalidAttrNumber ? 1 : 0;
+  }
+  if (g_catalog_head == 0) return;
+  if (g_set_head == nullptr) {
+    Oid types[2] = {TEXTOID, INT4OID};
+    g_set_head = ls_prepare_kept("UPDATE livestore.stores s SET head = $2 WHERE s.table_name OPERATOR(pg_catalog.=) $1",
+                                 2, types);
+  }
+  Datum args[2] = {CStringGetTextDatum(table_name), Int32GetDatum(head)};
+  int rc = SPI_execute_plan(g_set_head, args, nullptr, false, 0);
+  if (rc != SPI_OK_UPDATE) elog(ERROR, "livestore: updating the head failed: %s", SPI_result_code_string(rc));
+}
+
+int32 ls_log_head(StorePlans* plans, bool latest) {
+  int rc = latest ? SPI_execute_snapshot(plans->head, nullptr, nullptr, GetLatestSnapshot(), InvalidSnapshot, false,
+                                         false, 1)
+                  : SPI_execute_plan(plans->head, nullptr, nullptr, true, 1);
+  if (rc != SPI_OK_SELECT || SPI_processed != 1)
+    elog(ERROR, "livestore: reading the head failed: %s", SPI_result_code_string(rc));
+  bool isnull = false;
+  return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 void ls_raise_unknown_store(const char* store_id) {
@@ -79,8 +167,9 @@ void ls_forget_plans(const char* table_name) {
   if (g_plans == nullptr) return;
   StorePlans* p = (StorePlans*)hash_search(g_plans, table_name, HASH_FIND, nullptr);
   if (p == nullptr) return;
-  SPIPlanPtr append = p->append, same = p->same, stored = p->stored, emit = p->emit;
+  SPIPlanPtr head = p->head, append = p->append, same = p->same, stored = p->stored, emit = p->emit;
   hash_search(g_plans, table_name, HASH_REMOVE, nullptr);
+  SPI_freeplan(head);
   SPI_freeplan(append);
   SPI_freeplan(same);
   if (stored != nullptr) SPI_freeplan(stored);
@@ -104,31 +193,35 @@ StorePlans* ls_plans_for(const char* table_name, const char* store_id) {
   if (p != nullptr) ls_forget_plans(table_name);
 
   char schema[NAMEDATALEN];
-  int32 head = 0;
-  if (!ls_lookup_store(table_name, schema, &head)) ls_raise_unknown_store(store_id);
+  if (!ls_lookup_store(table_name, schema)) ls_raise_unknown_store(store_id);
+  Oid nsp = get_namespace_oid(schema, true);
+  Oid relid = OidIsValid(nsp) ? get_relname_relid(table_name, nsp) : InvalidOid;
+  if (!OidIsValid(relid)) ls_raise_unknown_store(store_id);
 
   const char* qualified = quote_qualified_identifier(schema, table_name);
   StringInfoData sql;
   initStringInfo(&sql);
+  // The primary key's last entry (one index probe, backwards).
+  appendStringInfo(&sql, "SELECT COALESCE(pg_catalog.max(t.\"seqNum\"), 0) FROM %s t", qualified);
+  SPIPlanPtr head = ls_prepare_kept(sql.data, 0, nullptr);
+
+  resetStringInfo(&sql);
   appendStringInfo(&sql,
-                   "WITH h AS (UPDATE livestore.stores s SET head = $2 "
-                   "WHERE s.table_name OPERATOR(pg_catalog.=) $4 AND s.head OPERATOR(pg_catalog.=) $1 "
-                   "RETURNING 1) "
                    "INSERT INTO %s (\"seqNum\", \"parentSeqNum\", \"name\", \"args\", \"clientId\", \"sessionId\") "
                    "SELECT x.\"seqNum\", x.\"parentSeqNum\", x.name, "
                    "COALESCE(x.args, 'null'::pg_catalog.jsonb), x.\"clientId\", x.\"sessionId\" "
-                   "FROM pg_catalog.jsonb_to_recordset($3) %s "
-                   "WHERE EXISTS (SELECT 1 FROM h)",
+                   "FROM pg_catalog.jsonb_to_recordset($1) %s",
                    qualified, kRecordColumns);
-  Oid append_types[4] = {INT4OID, INT4OID, JSONBOID, TEXTOID};
-  SPIPlanPtr append = ls_prepare_kept(sql.data, 4, append_types);
+  Oid append_types[1] = {JSONBOID};
+  SPIPlanPtr append = ls_prepare_kept(sql.data, 1, append_types);
 
   resetStringInfo(&sql);
   appendStringInfo(&sql,
                    "SELECT pg_catalog.count(*)::pg_catalog.int4 "
                    "FROM pg_catalog.jsonb_to_recordset($1) %s "
                    "JOIN %s t ON t.\"seqNum\" OPERATOR(pg_catalog.=) x.\"seqNum\" "
-                   "WHERE t.\"parentSeqNum\" IS NOT DISTINCT FROM x.\"parentSeqNum\" "
+                   "WHERE (t.\"parentSeqNum\" OPERATOR(pg_catalog.=) x.\"parentSeqNum\" "
+                   "OR (t.\"parentSeqNum\" IS NULL AND x.\"parentSeqNum\" IS NULL)) "
                    "AND t.name OPERATOR(pg_catalog.=) x.name "
                    "AND t.args OPERATOR(pg_catalog.=) COALESCE(x.args, 'null'::pg_catalog.jsonb) "
                    "AND t.\"clientId\" OPERATOR(pg_catalog.=) x.\"clientId\" "
@@ -137,11 +230,11 @@ StorePlans* ls_plans_for(const char* table_name, const char* store_id) {
   Oid same_types[1] = {JSONBOID};
   SPIPlanPtr same = ls_prepare_kept(sql.data, 1, same_types);
 
-  Oid nsp = get_namespace_oid(schema, true);
   p = (StorePlans*)hash_search(g_plans, table_name, HASH_ENTER, &found);
   strlcpy(p->schema_name, schema, NAMEDATALEN);
-  p->relid = OidIsValid(nsp) ? get_relname_relid(table_name, nsp) : InvalidOid;
+  p->relid = relid;
   p->stale = false;
+  p->head = head;
   p->append = append;
   p->same = same;
   p->stored = nullptr;
@@ -149,7 +242,7 @@ StorePlans* ls_plans_for(const char* table_name, const char* store_id) {
   return p;
 }
 
-uint64 ls_emit_rows(StorePlans* plans, const char* table_name, int32 head, int32 count, Datum events) {
+uint64 ls_emit_rows(StorePlans* plans, int32 head, Datum events) {
   if (plans->emit == nullptr) {
     // Straight from the array's elements: no numbered copy of the batch is
     // built first (that cost more than the insert itself).
@@ -157,8 +250,6 @@ uint64 ls_emit_rows(StorePlans* plans, const char* table_name, int32 head, int32
     initStringInfo(&sql);
     appendStringInfo(
         &sql,
-        "WITH h AS (UPDATE livestore.stores s SET head = $2 "
-        "WHERE s.table_name OPERATOR(pg_catalog.=) $4 AND s.head OPERATOR(pg_catalog.=) $1 RETURNING 1) "
         "INSERT INTO %s (\"seqNum\", \"parentSeqNum\", \"name\", \"args\", \"clientId\", \"sessionId\") "
         "SELECT $1 OPERATOR(pg_catalog.+) t.o::pg_catalog.int4, "
         "$1 OPERATOR(pg_catalog.+) t.o::pg_catalog.int4 OPERATOR(pg_catalog.-) 1, "
@@ -166,13 +257,12 @@ uint64 ls_emit_rows(StorePlans* plans, const char* table_name, int32 head, int32
         "COALESCE(t.e OPERATOR(pg_catalog.->) 'args', 'null'::pg_catalog.jsonb), "
         "COALESCE(t.e OPERATOR(pg_catalog.->>) 'clientId', '" LS_SERVER_IDENTITY "'), "
         "COALESCE(t.e OPERATOR(pg_catalog.->>) 'sessionId', '" LS_SERVER_IDENTITY "') "
-        "FROM pg_catalog.jsonb_array_elements($3) WITH ORDINALITY AS t(e, o) "
-        "WHERE EXISTS (SELECT 1 FROM h)",
+        "FROM pg_catalog.jsonb_array_elements($2) WITH ORDINALITY AS t(e, o)",
         quote_qualified_identifier(plans->schema_name, plans->table_name));
-    Oid types[4] = {INT4OID, INT4OID, JSONBOID, TEXTOID};
-    plans->emit = ls_prepare_kept(sql.data, 4, types);
+    Oid types[2] = {INT4OID, JSONBOID};
+    plans->emit = ls_prepare_kept(sql.data, 2, types);
   }
-  Datum args[4] = {Int32GetDatum(head), Int32GetDatum(head + count), events, CStringGetTextDatum(table_name)};
+  Datum args[2] = {Int32GetDatum(head), events};
   int rc = SPI_execute_plan(plans->emit, args, nullptr, false, 0);
   if (rc != SPI_OK_INSERT) elog(ERROR, "livestore: emit failed: %s", SPI_result_code_string(rc));
   return SPI_processed;

@@ -61,6 +61,10 @@ class Server {
   Metrics& metrics() { return metrics_; }
   Waiters& waiters() { return waiters_; }
   Announcer& announcer() { return announcer_; }
+  // True while live pulls are woken through livestore.wait_changes()
+  // (extension 0.3.0+): every committed write is seen there, so pushes need
+  // no announcement for other gateways.
+  bool ring_wake() const { return ring_wake_; }
   Upstream* upstream() { return upstream_.get(); }
   KeyStore& keys() { return *keys_; }
   DecisionCache& decisions() { return *decisions_; }
@@ -91,6 +95,8 @@ class Server {
   Route Classify(const std::string& method, const std::string& path) const;
   void AddCors(Request& r, MHD_Response* resp) const;
   void ListenLoop();
+  void FollowRing(PGconn* conn);
+  void FollowNotifies(PGconn* conn);
 
   Config config_;
   Metrics metrics_;
@@ -105,6 +111,7 @@ class Server {
   bool socket_activated_ = false;
   std::atomic<bool> closing_{false};
   std::atomic<bool> stop_listener_{false};
+  std::atomic<bool> ring_wake_{false};
   std::atomic<long> in_flight_{0};
   std::atomic<Clock::rep> last_request_{0};
   std::thread listener_;

@@ -17,11 +17,13 @@ namespace gw {
 namespace {
 
 // Wakes the live pulls of the store: this gateway's at once, other
-// gateways' through the announcer (after the reply, coalesced).
+// gateways' through the extension's wake-up ring (0.3.0+: the append's
+// commit publishes it) or else through the announcer (after the reply,
+// coalesced).
 void Announce(Server& s, const std::string& store_id, int32_t head) {
   const std::string table = ls::TableName(store_id);
   s.waiters().Notify(table, head);
-  s.announcer().Announce(store_id);
+  if (!s.ring_wake()) s.announcer().Announce(store_id);
 }
 
 // Class 22 (bad data) and 54 (limits, e.g. nesting beyond Postgres's stack).

@@ -11,10 +11,11 @@ typedef struct StorePlans {
   char schema_name[NAMEDATALEN];
   Oid relid;           /* the log table when the plans were made */
   bool stale;          /* set by the relcache callback */
-  SPIPlanPtr append;   /* ($1 parent, $2 last seq, $3 batch, $4 table name) -> rows inserted */
+  SPIPlanPtr head;     /* () -> the last seqNum in the log (0 when empty) */
+  SPIPlanPtr append;   /* ($1 batch) -> rows inserted */
   SPIPlanPtr same;     /* ($1 batch) -> how many batch events are stored identically */
   SPIPlanPtr stored;   /* ($1 first, $2 last seqNum) -> jsonb array of the rows; made on first use */
-  SPIPlanPtr emit;     /* ($1 head, $2 new head, $3 events, $4 table name) -> rows inserted; on first use */
+  SPIPlanPtr emit;     /* ($1 head, $2 events) -> rows inserted; made on first use */
 } StorePlans;
 
 /* The plans of a store, made or re-made as needed; LS002 if it does not exist. */
@@ -24,11 +25,29 @@ StorePlans* ls_plans_for(const char* table_name, const char* store_id);
 void ls_forget_plans(const char* table_name);
 
 /* Looks the store up in livestore.stores; false when it does not exist. */
-bool ls_lookup_store(const char* table_name, char* schema_out, int32* head_out);
+bool ls_lookup_store(const char* table_name, char* schema_out);
 
-/* emit()'s insert: the events numbered after `head` (which must be the
- * store's head, row locked), identities filled in. Returns rows inserted. */
-uint64 ls_emit_rows(StorePlans* plans, const char* table_name, int32 head, int32 count, Datum events);
+/* The store's plans and its head as committed now, with the store's write
+ * lock taken until the transaction ends (*locked): appends and emits to one
+ * store are serialized by it (other stores are not touched), and nothing is
+ * written for it. parent < 0 (emit): waits for the lock. Else, when another
+ * writer holds it and the head is not `parent`, returns at once without the
+ * lock (*locked false: the batch cannot be written). LS002 when the store
+ * does not exist (or its log was dropped while this transaction waited). */
+StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 parent, int32* head, bool* locked);
+
+/* The store's head: the last seqNum of its log (its primary key's last
+ * entry), 0 when empty. `latest`: as committed now (under the store's lock,
+ * whatever the isolation level), else as this statement's snapshot sees it. */
+int32 ls_log_head(StorePlans* plans, bool latest);
+
+/* After a write under the store's lock: while this library serves extension
+ * SQL older than 0.3.0 (heads kept in livestore.stores), sets that column. */
+void ls_note_head(const char* table_name, int32 head);
+
+/* emit()'s insert: the events numbered after `head` (the store's head, under
+ * its lock), identities filled in. Returns rows inserted. */
+uint64 ls_emit_rows(StorePlans* plans, int32 head, Datum events);
 
 /* The rows first..last of the store's log as a jsonb array, as stored. */
 Datum ls_stored_events(StorePlans* plans, int32 first_seq, int32 last_seq);
