@@ -19,7 +19,7 @@ suite() {  # suite NAME COMMAND...
 echo "=== build"
 make -s WERROR=-Werror || exit 1
 make -s install >/dev/null || exit 1
-for pkg in test/e2e test/electric-sim examples/worker; do
+for pkg in test/e2e test/electric-sim test/electric-client examples/worker; do
   if [ ! -d $pkg/node_modules ] || [ $pkg/package-lock.json -nt $pkg/node_modules/.package-lock.json ]; then
     (cd $pkg && npm ci --no-audit --no-fund --loglevel=error) || exit 1
   fi
@@ -31,6 +31,7 @@ suite "gateway fuzz smoke (libFuzzer)" make -s -C gateway fuzz-smoke
 suite "extension (pg_regress, isolation, append race)" bash test/extension/run.sh
 suite "gateway over HTTP" node --test --test-concurrency=1 test/gateway/
 suite "end to end (real LiveStore client)" node --test --test-concurrency=1 test/e2e/
+suite "/v1/shape with the official Electric client" node --test --test-concurrency=1 test/electric-client/
 suite "worker example (exactly once across SIGKILLs)" node --test --test-concurrency=1 examples/worker/test/
 suite "fault injection (kill -9, Postgres restarts, terminated backends, Electric faults)" node --test --test-concurrency=1 test/faults/
 suite "browser (TodoMVC example, headless chromium)" node --test --test-concurrency=1 test/browser/

@@ -28,7 +28,11 @@ const Prepared kStatements[] = {
     {Stmt::kCreateStore, "ls_create", "SELECT livestore.create_store($1)::text", 1},
     {Stmt::kHead, "ls_head", "SELECT livestore.head($1)", 1},
     {Stmt::kStoreInfo, "ls_info", "SELECT table_name, schema_name, head, handle FROM livestore.store_info($1)", 1},
-    {Stmt::kStoreForTable, "ls_for_table", "SELECT livestore.store_for_table($1)", 1},
+    // One row, NULLs when no store has that table.
+    {Stmt::kStoreForTable, "ls_for_table",
+     "SELECT f.id, i.schema_name, i.handle FROM (SELECT livestore.store_for_table($1) AS id) f, "
+     "livestore.store_info(f.id) i",
+     1},
     {Stmt::kShapePage, "ls_page", "SELECT events, last_seq, body FROM livestore.shape_page($1, $2::int, $3::int)", 3},
     {Stmt::kPing, "ls_ping", "SELECT 1", 0},
 };

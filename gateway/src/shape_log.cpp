@@ -15,11 +15,6 @@
 namespace gw {
 namespace {
 
-// The v6 table, as Electric describes it in electric-schema.
-constexpr const char* kSchemaHeader =
-    "{\"seqNum\":{\"type\":\"int4\",\"not_null\":true,\"pk_index\":0},\"parentSeqNum\":{\"type\":\"int4\"},"
-    "\"name\":{\"type\":\"text\",\"not_null\":true},\"args\":{\"type\":\"jsonb\",\"not_null\":true},"
-    "\"clientId\":{\"type\":\"text\",\"not_null\":true},\"sessionId\":{\"type\":\"text\",\"not_null\":true}}";
 constexpr const char* kUpToDate = "{\"headers\":{\"control\":\"up-to-date\"}}";
 
 struct Page {
@@ -141,9 +136,37 @@ bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
   return true;
 }
 
+// Electric's answer when the client's handle is not the shape's (the store
+// was dropped and created again): start over from -1 with the new handle.
+// With no handle when the store is gone (the client's -1 then gets 400).
+MHD_Result MustRefetch(Server& s, Request& r) {
+  Headers h;
+  if (r.pull->handle.empty()) {
+    h = {{"cache-control", "public, max-age=1, must-revalidate"}};
+  } else {
+    h = {{"electric-handle", r.pull->handle}, {"cache-control", "public, max-age=60, must-revalidate"}};
+  }
+  return s.Reply(r, 409, "[{\"headers\":{\"control\":\"must-refetch\"}}]", h, "application/json; charset=utf-8");
+}
+
+// After a held poll: is the store still the one the client's handle names?
+// (Dropped and created again while the poll waited: Electric rotates the shape.)
+bool SameStore(Server& s, PullState& p) {
+  PgError err;
+  auto res = s.db().Exec(Stmt::kStoreInfo, {p.store_id.c_str()}, &err);
+  if (!res) return true;  // a transient fault: the page itself was just read
+  const std::string now = PQgetisnull(res->get(), 0, 3) ? "" : PQgetvalue(res->get(), 0, 3);
+  if (now == p.handle) return true;
+  p.handle = now;
+  Stores().Forget(p.store_id);
+  return false;
+}
+
 MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failure) {
   PullState& p = *r.pull;
-  const bool has_data = page.events > 0;
+  const bool has_data = page.events > 0;  // offsets are log positions: filtered or not
+  const std::string filtered = p.filter ? FilterShapeItems(*p.filter, page.items) : std::string();
+  const std::string& items = p.filter ? filtered : page.items;
   std::string offset;
   if (transient_failure && p.initial) offset = "-1";  // the client simply starts again
   else if (p.flag_offsets && !has_data && p.live && !p.initial && !p.flagged_request && !s.closing())
@@ -154,21 +177,21 @@ MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failur
   const bool up_to_date = at_end && !p.initial;
 
   std::string body;
-  body.reserve(page.items.size() + 48);
+  body.reserve(items.size() + 48);
   body += '[';
-  body += page.items;
+  body += items;
   if (up_to_date) {
-    if (has_data) body += ',';
+    if (!items.empty()) body += ',';
     body += kUpToDate;
   }
   body += ']';
 
   const std::string handle = !p.handle.empty() ? p.handle : !p.request_handle.empty() ? p.request_handle : "pending";
   Headers h = {{"electric-handle", handle}, {"electric-offset", offset},
-               {"electric-has-data", has_data ? "true" : "false"}};
+               {"electric-has-data", items.empty() ? "false" : "true"}};
   if (up_to_date) h.emplace_back("electric-up-to-date", "");
   if (p.live) h.emplace_back("electric-cursor", NextCursor(s.config().long_poll_timeout_s, p.cursor, std::time(nullptr)));
-  else h.emplace_back("electric-schema", kSchemaHeader);
+  else h.emplace_back("electric-schema", ShapeSchemaHeader(p.filter ? p.filter->columns : kAllShapeColumns));
   if (p.electric_caching) {
     h.emplace_back("cache-control", p.initial ? "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746"
                                     : p.live  ? "public, max-age=5, stale-while-revalidate=5"
@@ -236,6 +259,7 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     uint64_t seq = 0;
     bool ok = p.resolved || Resolve(s, p, &err);
     if (ok) {
+      if (p.refetch_on_new_handle && !p.initial && p.request_handle != p.handle) return MustRefetch(s, r);
       seq = s.waiters().Seq(p.table);  // before the query: see Waiters::Suspend
       ok = Query(s, p, seq, &page, &err);
     }
@@ -245,6 +269,10 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
       if (err.sqlstate == "LS002") {  // dropped meanwhile: recreate on retry
         p.resolved = false;
         Stores().Forget(p.store_id);
+        if (p.refetch_on_new_handle) {  // /v1/shape: a read never creates a store
+          p.handle.clear();
+          return MustRefetch(s, r);
+        }
       }
       if (p.waiter.expired || s.closing()) return Answer(s, r, Page{}, true);
       if (p.waiter.table.empty()) p.waiter.table = p.table.empty() ? "\x01unresolved" : p.table;
@@ -252,10 +280,12 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
       if (s.waiters().Suspend(&p.waiter, s.waiters().Seq(p.waiter.table))) return MHD_YES;
       continue;
     }
+    if (page.events > 0 && p.refetch_on_new_handle && p.held && !SameStore(s, p)) return MustRefetch(s, r);
     if (page.events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing())
       return Answer(s, r, page, false);
     p.waiter.table = p.table;
     p.waiter.after = p.after;
+    p.held = true;
     if (s.waiters().Suspend(&p.waiter, seq)) return MHD_YES;
     // A notification arrived between the query and the suspend: query again.
   }

@@ -4,9 +4,11 @@
 // Electric-compatible GET /v1/shape.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "gw/server.h"
+#include "gw/shape_filter.h"
 #include "gw/waiters.h"
 
 namespace gw {
@@ -24,6 +26,9 @@ struct PullState {
   std::string cursor;            // /v1/shape: the request's cursor
   std::string request_offset;    // as sent: for the etag (and the LiveStore endpoint's cursor)
   bool private_credentials = false;  // LiveStore endpoint: header/cookie credentials, never cached
+  std::optional<ShapeFilter> filter;  // /v1/shape: `columns` and `where`
+  bool refetch_on_new_handle = false; // /v1/shape: 409 when the client's handle is not the store's
+  bool held = false;                  // waited for an append at least once
   Waiter waiter;
   bool resolved = false;
   bool rate_checked = false;     // --pull-rate-per-ip: slowed once at most

@@ -1,10 +1,14 @@
 // GET /v1/shape (with --shape-api): the built-in pull behind Electric's own
 // HTTP shape API, so that a gateway in proxy mode (or any Electric client)
 // can use this gateway as its Electric. Only event-log tables are served.
+#include <algorithm>
 #include <cctype>
+#include <utility>
+#include <vector>
 
 #include "gw/offset.h"
 #include "gw/routes.h"
+#include "gw/shape_filter.h"
 #include "gw/shape_log.h"
 #include "livestore/core/json.h"
 
@@ -69,6 +73,70 @@ bool ParseTable(const std::string& in, std::string* schema, std::string* name) {
   return true;
 }
 
+// Every query parameter, in order (a bare `&live` has an empty value).
+std::vector<std::pair<std::string, std::string>> AllParams(Request& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  MHD_get_connection_values(
+      r.conn, MHD_GET_ARGUMENT_KIND,
+      [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+        static_cast<std::vector<std::pair<std::string, std::string>>*>(cls)->emplace_back(key ? key : "",
+                                                                                          value ? value : "");
+        return MHD_YES;
+      },
+      &out);
+  return out;
+}
+
+// What this /v1/shape does with each parameter Electric's clients may send.
+// Anything it cannot honour is refused (400 naming it), never ignored: an
+// ignored `where` or subset would hand the caller rows it did not ask for.
+// On success *filter holds the parsed `columns` and `where`.
+bool CheckParams(Request& r, ShapeFilter* filter, std::string* field, std::string* message) {
+  for (const auto& [key, value] : AllParams(r)) {
+    *field = key;
+    if (key == "table" || key == "offset" || key == "handle" || key == "live" || key == "cursor" ||
+        key == "secret" || key == "api_secret" || key == "source_id" || key == "source_secret" ||
+        key == "expired_handle" || key == "cache-buster")
+      continue;  // handled below, or (last four) routing and cache busting only
+    if (key == "log") {
+      if (value == "full") continue;
+      *message = value == "changes_only" ? "changes_only is not supported by this server (only full)"
+                                         : "is invalid (only full is supported)";
+      return false;
+    }
+    if (key == "replica") {
+      // An append-only log has only inserts, which carry the full row either way.
+      if (value == "default" || value == "full") continue;
+      *message = "is invalid";
+      return false;
+    }
+    if (key == "live_sse" || key == "experimental_live_sse") {
+      if (value == "false") continue;
+      *message = "server-sent events are not supported by this server (use long polling)";
+      return false;
+    }
+    if (key == "columns") {
+      if (ParseShapeColumns(value, &filter->columns, message)) continue;
+      return false;
+    }
+    if (key == "where") {
+      if (ParseShapeWhere(value, filter, message)) continue;
+      return false;
+    }
+    if (key == "params" || key.compare(0, 7, "params[") == 0) {
+      *message = "is not supported by this server (where takes integer literals only)";
+      return false;
+    }
+    if (key.compare(0, 8, "subset__") == 0) {
+      *message = "subset snapshots are not supported by this server";
+      return false;
+    }
+    *message = "is not supported by this server";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 MHD_Result HandleShape(Server& s, Request& r) {
@@ -86,6 +154,9 @@ MHD_Result HandleShape(Server& s, Request& r) {
   if (!initial && Param(r, "handle").empty()) return Invalid(s, r, "handle", "can't be blank when offset != -1");
   const bool live = HasParam(r, "live") && Param(r, "live") != "false";
   if (live && initial) return Invalid(s, r, "live", "can't be true when offset == -1");
+  ShapeFilter filter;
+  std::string field, message;
+  if (!CheckParams(r, &filter, &field, &message)) return Invalid(s, r, field.c_str(), message);
 
   std::string schema, table;
   if (!HasParam(r, "table")) return Invalid(s, r, "table", "can't be blank");
@@ -94,7 +165,7 @@ MHD_Result HandleShape(Server& s, Request& r) {
   auto res = s.db().Exec(Stmt::kStoreForTable, {table.c_str()}, &err);
   if (!res) return s.Reply(r, 503, "{\"code\":\"database_unreachable\",\"error\":\"Database is unreachable\"}",
                            {{"retry-after", "10"}, {"cache-control", "no-store"}});
-  if (PQgetisnull(res->get(), 0, 0))
+  if (PQgetisnull(res->get(), 0, 0) || schema != PQgetvalue(res->get(), 0, 1))
     return Invalid(s, r, "table",
                    "Table \"" + schema + "\".\"" + table +
                        "\" does not exist. If the table name contains capitals or special characters you must "
@@ -103,7 +174,15 @@ MHD_Result HandleShape(Server& s, Request& r) {
   auto p = std::make_unique<PullState>();
   p->store_id = PQgetvalue(res->get(), 0, 0);
   r.store_id = p->store_id;
-  p->after = *after;
+  // Resolved here, not from the pull's store cache: a store dropped and
+  // created again under the same table has a new handle, and old handles
+  // must get 409.
+  p->table = table;
+  p->handle = PQgetvalue(res->get(), 0, 2);
+  p->resolved = true;
+  p->after = std::max(*after, filter.SkipThrough());  // nothing below the where's bound
+  if (filter.Narrows()) p->filter = filter;
+  p->refetch_on_new_handle = true;
   p->initial = initial;
   p->live = live;
   p->request_handle = Param(r, "handle");
