@@ -101,8 +101,21 @@ StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 pa
     LOCKTAG tag;
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0, p->relid, kStoreLockField4);
     // emit (parent < 0) queues for the lock; an append only tries it.
-    bool got = LockAcquire(&tag, ExclusiveLock, false, parent >= 0) != LOCKACQUIRE_NOT_AVAIL;
-    bool alive = LockLog(p);
+    // Once held, the log's lock also keeps drop_store() out until this
+    // transaction ends.
+    const bool alive = LockLog(p);
+    if (alive && parent >= 0) {
+      // A batch whose parent is not the head as committed now is a re-send
+      // or behind (or chained onto events nobody has seen yet): it is
+      // answered at once, and never holds the store's lock meanwhile (with
+      // many writers on one store, most attempts are such).
+      *head = ls_log_head(p, true);
+      if (*head != parent) {
+        *locked = false;
+        return p;
+      }
+    }
+    bool got = alive && LockAcquire(&tag, ExclusiveLock, false, parent >= 0) != LOCKACQUIRE_NOT_AVAIL;
     while (alive && !got) {
       // Another writer holds the store. A batch whose parent is not the head
       // as committed now is a re-send or behind (or chained onto events
@@ -115,14 +128,25 @@ StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 pa
       // It extends the head the holder may be extending too: wait until the
       // holder's transaction ends (a shared wait: every such writer wakes at
       // once, as on a row lock, instead of taking turns), then look again.
+      // Only if the head is still the parent (the holder rolled back, or
+      // wrote nothing) does it queue for the lock itself (never retrying in
+      // a loop against other writers' brief shared waits).
       (void)LockAcquire(&tag, ShareLock, false, false);
       LockRelease(&tag, ShareLock, false);
-      got = LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
-      alive = LockLog(p);
+      *head = ls_log_head(p, true);
+      if (*head != parent) {
+        *locked = false;
+        return p;
+      }
+      (void)LockAcquire(&tag, ExclusiveLock, false, false);
+      got = true;
     }
     if (alive) {
       *head = ls_log_head(p, true);
-      *locked = true;
+      *locked = parent < 0 || *head == parent;
+      // A batch that cannot be written lets the next writer in at once
+      // instead of holding the store until its own transaction ends.
+      if (!*locked) LockRelease(&tag, ExclusiveLock, false);
       return p;
     }
     ls_forget_plans(table_name);  // dropped meanwhile (perhaps created again)
