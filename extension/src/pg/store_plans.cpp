@@ -100,22 +100,11 @@ StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 pa
     StorePlans* p = ls_plans_for(table_name, store_id);
     LOCKTAG tag;
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0, p->relid, kStoreLockField4);
-    // emit (parent < 0) queues for the lock; an append only tries it.
+    // emit (parent < 0) queues for the store's lock; an append only tries it.
+    bool got = LockAcquire(&tag, ExclusiveLock, false, parent >= 0) != LOCKACQUIRE_NOT_AVAIL;
     // Once held, the log's lock also keeps drop_store() out until this
     // transaction ends.
     const bool alive = LockLog(p);
-    if (alive && parent >= 0) {
-      // A batch whose parent is not the head as committed now is a re-send
-      // or behind (or chained onto events nobody has seen yet): it is
-      // answered at once, and never holds the store's lock meanwhile (with
-      // many writers on one store, most attempts are such).
-      *head = ls_log_head(p, true);
-      if (*head != parent) {
-        *locked = false;
-        return p;
-      }
-    }
-    bool got = alive && LockAcquire(&tag, ExclusiveLock, false, parent >= 0) != LOCKACQUIRE_NOT_AVAIL;
     while (alive && !got) {
       // Another writer holds the store. A batch whose parent is not the head
       // as committed now is a re-send or behind (or chained onto events
