@@ -23,19 +23,6 @@ extern "C" {
 namespace {
 
 SPIPlanPtr g_create = nullptr;  // ($1 store id)
-SPIPlanPtr g_exists = nullptr;  // ($1 table name) -> 1 when the store exists
-
-bool StoreExists(const char* table_name) {
-  if (g_exists == nullptr) {
-    Oid types[1] = {TEXTOID};
-    g_exists = ls_prepare_kept("SELECT 1 FROM livestore.stores s WHERE s.table_name OPERATOR(pg_catalog.=) $1", 1,
-                               types);
-  }
-  Datum args[1] = {CStringGetTextDatum(table_name)};
-  int rc = SPI_execute_plan(g_exists, args, nullptr, false, 1);
-  if (rc != SPI_OK_SELECT) elog(ERROR, "livestore: looking up the store failed: %s", SPI_result_code_string(rc));
-  return SPI_processed == 1;
-}
 
 void CreateStore(const char* store_id) {
   if (g_create == nullptr) {
@@ -70,7 +57,7 @@ Datum ls_emit(PG_FUNCTION_ARGS) {
   pfree(json);
 
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "livestore: SPI_connect failed");
-  if (!StoreExists(table_name)) CreateStore(store_id);
+  if (ls_plans_try(table_name) == nullptr) CreateStore(store_id);
   int32 head = 0;
   bool locked = false;
   StorePlans* plans = ls_lock_store(table_name, store_id, -1, &head, &locked);

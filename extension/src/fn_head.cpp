@@ -16,13 +16,12 @@ extern "C" {
 namespace {
 
 // NULL (returns false) when no store has that table.
-bool HeadOf(const char* table_name, const char* store_id, int32* head) {
+bool HeadOf(const char* table_name, int32* head) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "livestore: SPI_connect failed");
-  char schema[NAMEDATALEN];
-  bool found = ls_lookup_store(table_name, schema);
-  if (found) *head = ls_log_head(ls_plans_for(table_name, store_id), false);
+  StorePlans* plans = ls_plans_try(table_name);
+  if (plans != nullptr) *head = ls_log_head(plans, false);
   SPI_finish();
-  return found;
+  return plans != nullptr;
 }
 
 }  // namespace
@@ -36,7 +35,7 @@ Datum ls_head(PG_FUNCTION_ARGS) {
   LsErrorSlot err;
   if (!ls_core_table_name(store_id, strlen(store_id), table_name, &err)) ls_raise(&err);
   int32 head = 0;
-  if (!HeadOf(table_name, store_id, &head)) PG_RETURN_NULL();
+  if (!HeadOf(table_name, &head)) PG_RETURN_NULL();
   PG_RETURN_INT32(head);
 }
 
@@ -44,7 +43,7 @@ PG_FUNCTION_INFO_V1(ls_table_head);
 Datum ls_table_head(PG_FUNCTION_ARGS) {
   char* table_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
   int32 head = 0;
-  if (strlen(table_name) >= 64 || !HeadOf(table_name, table_name, &head)) PG_RETURN_NULL();
+  if (strlen(table_name) >= 64 || !HeadOf(table_name, &head)) PG_RETURN_NULL();
   PG_RETURN_INT32(head);
 }
 

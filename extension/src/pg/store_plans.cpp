@@ -190,6 +190,12 @@ void ls_forget_plans(const char* table_name) {
 }
 
 StorePlans* ls_plans_for(const char* table_name, const char* store_id) {
+  StorePlans* p = ls_plans_try(table_name);
+  if (p == nullptr) ls_raise_unknown_store(store_id);
+  return p;
+}
+
+StorePlans* ls_plans_try(const char* table_name) {
   if (g_plans == nullptr) {
     HASHCTL ctl;
     memset(&ctl, 0, sizeof ctl);
@@ -206,10 +212,10 @@ StorePlans* ls_plans_for(const char* table_name, const char* store_id) {
   if (p != nullptr) ls_forget_plans(table_name);
 
   char schema[NAMEDATALEN];
-  if (!ls_lookup_store(table_name, schema)) ls_raise_unknown_store(store_id);
+  if (!ls_lookup_store(table_name, schema)) return nullptr;
   Oid nsp = get_namespace_oid(schema, true);
   Oid relid = OidIsValid(nsp) ? get_relname_relid(table_name, nsp) : InvalidOid;
-  if (!OidIsValid(relid)) ls_raise_unknown_store(store_id);
+  if (!OidIsValid(relid)) return nullptr;
 
   const char* qualified = quote_qualified_identifier(schema, table_name);
   StringInfoData sql;

@@ -125,15 +125,20 @@ Area* Attach() {
 }
 
 void Publish() {
+  // Too many stores for one entry each: one entry without a table, which
+  // tells every waiter that it missed changes.
+  static const Pending kMissed = {-1, "", ""};
+  const Pending* list = g_overflow ? &kMissed : g_pending;
+  const int n = g_overflow ? 1 : g_npending;
   Area* a = g_area;
   LWLockAcquire(&a->lock, LW_EXCLUSIVE);
-  for (int i = 0; i < (g_overflow ? 1 : g_npending); ++i) {
+  for (int i = 0; i < n; ++i) {
     Entry* e = &a->ring[(a->newest + 1) % LS_WAKE_RING];
     e->position = a->newest + 1;
     e->db = MyDatabaseId;
-    e->head = g_overflow ? -1 : g_pending[i].head;
-    strlcpy(e->table_name, g_overflow ? "" : g_pending[i].table_name, sizeof e->table_name);
-    strlcpy(e->store_id, g_overflow ? "" : g_pending[i].store_id, sizeof e->store_id);
+    e->head = list[i].head;
+    strlcpy(e->table_name, list[i].table_name, sizeof e->table_name);
+    strlcpy(e->store_id, list[i].store_id, sizeof e->store_id);
     pg_write_barrier();
     a->newest = e->position;
   }

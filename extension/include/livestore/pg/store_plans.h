@@ -21,6 +21,9 @@ typedef struct StorePlans {
 /* The plans of a store, made or re-made as needed; LS002 if it does not exist. */
 StorePlans* ls_plans_for(const char* table_name, const char* store_id);
 
+/* The same, NULL when no store has that table (a cached store costs no query). */
+StorePlans* ls_plans_try(const char* table_name);
+
 /* Drops a store's cached plans (it vanished under them). */
 void ls_forget_plans(const char* table_name);
 
