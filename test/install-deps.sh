@@ -2,22 +2,10 @@
 # Installs the Debian packages the build, the tests and `make run` need, when
 # any is missing (only as root; otherwise it says what to install).
 set -e
-PKGS="g++ make pkg-config postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev \
-libmicrohttpd-dev rapidjson-dev libcurl4-openssl-dev libssl-dev libgtest-dev \
-clang llvm libclang-rt-14-dev"
-missing=""
-for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
-    exit 1
-  fi
-  echo "installing:$missing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+. "$(dirname "$0")/lib/apt.sh"
+install_missing g++ make pkg-config postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev \
+  libmicrohttpd-dev rapidjson-dev libcurl4-openssl-dev libssl-dev libgtest-dev \
+  clang llvm libclang-rt-14-dev
 # Node.js 20+ runs the end-to-end tests with the real LiveStore client.
 if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; then
   echo "Node.js 20 or newer is required for the end-to-end tests" >&2
