@@ -51,6 +51,7 @@ bool g_valid = false;
 bool g_callbacks = false;
 Oid g_hooks_relid = InvalidOid;
 int g_depth = 0;               // hooks running in this backend, nested
+char g_outer_table[64] = "";   // the store whose hooks run at depth 0
 
 void MarkStaleRel(Datum, Oid relid) {
   if (relid == InvalidOid || relid == g_hooks_relid) g_valid = false;
@@ -129,7 +130,7 @@ void HookContextLine(void* arg) {
   errcontext("livestore hook %s on store \"%s\"", c->hook, c->store_id);
 }
 
-void CallHook(const Hook* h, const char* store_id, Datum events) {
+void CallHook(const Hook* h, const char* store_id, const char* table_name, Datum events) {
   HookContext info = {HookName(h->fn), store_id};
   if (g_depth >= LS_MAX_HOOK_DEPTH)
     ereport(ERROR, (errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
@@ -149,6 +150,7 @@ void CallHook(const Hook* h, const char* store_id, Datum events) {
   (void)set_config_option("search_path", h->search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
                           false);
   SetUserIdAndSecContext(h->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+  if (g_depth == 0) strlcpy(g_outer_table, table_name, sizeof g_outer_table);
   ++g_depth;
   // On error, (sub)transaction abort restores the user id and the settings;
   // only the depth is ours to restore.
@@ -202,7 +204,7 @@ int32 ls_finish_write(const char* store_id, const char* table_name, StorePlans* 
     // A client's batch is normally already what the log holds: no read-back.
     Datum events = batch != nullptr && ls_batch_is_stored_form(batch) ? JsonbPGetDatum(batch)
                                                                       : ls_stored_events(plans, first_seq, last_seq);
-    for (int i = 0; i < matched; ++i) CallHook(&run[i], store_id, events);
+    for (int i = 0; i < matched; ++i) CallHook(&run[i], store_id, table_name, events);
     char schema[NAMEDATALEN];
     if (!ls_lookup_store(table_name, schema))
       ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -215,6 +217,11 @@ int32 ls_finish_write(const char* store_id, const char* table_name, StorePlans* 
   // store: the outer one and those its hooks emitted into); a NOTIFY only
   // when livestore.notify asks for one (LISTEN-based consumers).
   ls_wake_at_commit(store_id, table_name, head);
-  if (ls_notify_wanted()) Notify(store_id, table_name, head);
+  // Under 0.2.0 SQL a store that hooks emitted into is one the caller cannot
+  // announce (the gateway turns livestore.notify off and announces its own
+  // store): it is NOTIFYed whatever the setting, as 0.2.0 did.
+  if (ls_notify_wanted() ||
+      (g_depth > 0 && strcmp(table_name, g_outer_table) != 0 && ls_listen_only()))
+    Notify(store_id, table_name, head);
   return head;
 }

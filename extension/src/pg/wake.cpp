@@ -203,6 +203,8 @@ bool ls_notify_wanted(void) {
   return !HasWaitChanges();
 }
 
+bool ls_listen_only(void) { return !HasWaitChanges(); }
+
 void ls_wake_at_commit(const char* store_id, const char* table_name, int32 head) {
   (void)Attach();
   if (!g_callback) {

@@ -27,6 +27,10 @@ void ls_wake_at_commit(const char* store_id, const char* table_name, int32 head)
  * while this database's extension predates wait_changes(), 0.3.0). */
 bool ls_notify_wanted(void);
 
+/* True while this database's extension SQL predates wait_changes() (0.3.0):
+ * its gateways learn of writes only through NOTIFY. */
+bool ls_listen_only(void);
+
 /* One change as livestore.wait_changes() returns it. */
 typedef struct LsWakeChange {
   int64 position;
