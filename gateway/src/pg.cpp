@@ -19,7 +19,9 @@ const Prepared kStatements[] = {
     // is never pulled up into the outer query, so its one row (and with it the
     // setting) is produced before append() runs; test/gateway/hooks.test.mjs
     // checks that a hook sees it. livestore.notify is turned off the same
-    // way (the session's SET below is lost behind a transaction pooler).
+    // way: a NOTIFY inside the append would serialize every committing append
+    // on Postgres's notification lock (extension 0.2.0, whose gateways LISTEN;
+    // the push route announces from its announcer thread then instead).
     {Stmt::kAppend, "ls_append",
      "SELECT livestore.append($1, ($2::jsonb) -> 'batch') "
      "FROM (SELECT pg_catalog.set_config('livestore.claims', $3, true), "
@@ -82,16 +84,12 @@ bool PgSession::Connect(PgError* err) {
     Drop();
     return false;
   }
-  // One slow statement must not pin a worker thread for long.
-  // livestore.notify = off: a NOTIFY inside the append would serialize every
-  // committing append on Postgres's notification lock through its WAL flush
-  // (no group commit). The push route wakes its own waiters and announces
-  // the new head from its announcer thread (asynchronous commits) instead.
+  // One slow statement must not pin a worker thread for long. (The append
+  // turns livestore.notify off in its own statement, see kAppend.)
   // Pooled: application_name is a parameter pgbouncer keeps per client; the
   // statement limit is the pooler's query_timeout (deploy/pgbouncer/).
   PgResult set(PQexec(conn_, Pooled() ? "SET application_name = 'livestore-gateway'"
-                                      : "SET application_name = 'livestore-gateway'; SET statement_timeout = '15s'; "
-                                        "SET livestore.notify = off"));
+                                      : "SET application_name = 'livestore-gateway'; SET statement_timeout = '15s'"));
   if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
     *err = {"08001", PQerrorMessage(conn_), "", ""};
     Drop();
