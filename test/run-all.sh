@@ -30,6 +30,10 @@ suite "gateway unit tests" make -s -C gateway unit-test
 suite "gateway fuzz smoke (libFuzzer)" make -s -C gateway fuzz-smoke
 suite "extension (pg_regress, isolation, append race)" bash test/extension/run.sh
 suite "gateway over HTTP" node --test --test-concurrency=1 test/gateway/
+# The new library under the previous release's SQL (a package upgrade before
+# ALTER EXTENSION): the gateway LISTENs and hooks' stores must still NOTIFY.
+suite "gateway on extension 0.2.0 SQL (before ALTER EXTENSION UPDATE)" \
+  env LIVESTORE_TEST_EXTENSION_VERSION=0.2.0 node --test --test-concurrency=1 test/gateway/hooks.test.mjs test/gateway/push.test.mjs
 suite "end to end (real LiveStore client)" node --test --test-concurrency=1 test/e2e/
 suite "/v1/shape with the official Electric client" node --test --test-concurrency=1 test/electric-client/
 suite "worker example (exactly once across SIGKILLs)" node --test --test-concurrency=1 examples/worker/test/
