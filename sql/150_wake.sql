@@ -50,6 +50,25 @@ SELECT position - :start AS pos, store_id, missed FROM livestore.wait_changes(:s
 SELECT livestore.announce('wb');
 SELECT position - :start AS pos, store_id, table_name, head FROM livestore.wait_changes(:start + 3, 0);
 
+-- More stores in one transaction than a commit publishes one by one (32):
+-- one entry without a store, which tells every waiter that it missed
+-- changes (the gateway then wakes all its polls). 32 stores are still
+-- published one by one.
+DO $$ BEGIN
+  FOR i IN 1..33 LOOP PERFORM livestore.create_store('wm' || i); END LOOP;
+END $$;
+SELECT position AS before_many FROM livestore.wait_changes(NULL) \gset
+BEGIN;
+SELECT count(livestore.emit('wm' || i, '[{"name":"v1.M"}]')) FROM generate_series(1, 32) i;
+COMMIT;
+SELECT count(store_id) AS stores, bool_or(missed) AS missed FROM livestore.wait_changes(:before_many, 0);
+SELECT position AS before_many FROM livestore.wait_changes(NULL) \gset
+BEGIN;
+SELECT count(livestore.emit('wm' || i, '[{"name":"v1.M"}]')) FROM generate_series(1, 33) i;
+COMMIT;
+SELECT count(store_id) AS stores, bool_or(missed) AS missed FROM livestore.wait_changes(:before_many, 0);
+SELECT count(livestore.drop_store('wm' || i)) FROM generate_series(1, 33) i;
+
 -- A position older than the ring keeps (4096 changes), or from before a
 -- restart: the caller missed changes and must re-read what it follows.
 SELECT position - :start AS pos, store_id, missed FROM livestore.wait_changes(1, 0);
