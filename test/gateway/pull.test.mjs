@@ -63,6 +63,21 @@ test('a live pull with nothing new is held until an append, then gets it', async
   assert.ok(r.ms >= 250 && r.ms < 4500, `woken by the append (${r.ms} ms)`)
 })
 
+test('one commit into more than 32 stores wakes held pulls too (the ring says "missed")', async () => {
+  // A commit publishes up to 32 stores one by one, more as one "missed"
+  // entry: the gateway then wakes every held poll to re-read.
+  await psql(pg.url, `SELECT count(livestore.create_store('Pull-M' || i)) FROM generate_series(1, 33) i`)
+  const held = pull(gw.endpoint, { storeId: 'Pull-M33', payload: auth, handle: 'h', offset: '0_0' })
+  await new Promise((r) => setTimeout(r, 300))
+  await psql(pg.url, `BEGIN;
+    SELECT count(livestore.emit('Pull-M' || i, '[{"name":"v1.Many","args":{}}]')) FROM generate_series(1, 33) i;
+    COMMIT;`)
+  const r = await held
+  assert.equal(r.status, 200)
+  assert.deepEqual(inserts(r.body).map((m) => [m.value.seqNum, m.value.name]), [['1', 'v1.Many']])
+  assert.ok(r.ms >= 250 && r.ms < 4500, `woken by the commit, not the 5 s timeout (${r.ms} ms)`)
+})
+
 test('a held pull times out with 200, the same offset and up-to-date', async () => {
   const r = await pull(gw.endpoint, { storeId: 'Pull-A', payload: auth, handle: 'h', offset: '6_0' })
   assert.equal(r.status, 200)
