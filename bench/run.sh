@@ -156,7 +156,7 @@ done
 # start_gateway NAME ARGS...: sets GW_PORT and GW_PID; log in $RUN/NAME.log.
 start_gateway() {
   local name="$1"; shift
-  GW_PORT="$(free_port $((21000 + RANDOM % 20000)))"
+  GW_PORT="$(free_port $((21000 + RANDOM % 11000)))"  # below the ephemeral range (32768-): see PGPORT
   "$GATEWAY" --listen "127.0.0.1:$GW_PORT" --database-url "$DB" --quiet --auth-token "$TOKEN" "${GW_EXTRA[@]}" "$@" \
     >"$RUN/$name.log" 2>&1 &
   GW_PID=$!
@@ -219,7 +219,10 @@ fi
 NEED_DB=0
 for w in push fanout hold pull proxy auth 2 3 4 5 6 8; do want "$w" "$w" && NEED_DB=1; done
 if [ "$NEED_DB" = 1 ]; then
-  PGPORT="$(free_port $((41000 + RANDOM % 10000)))"
+  # Ports below the kernel's ephemeral range (32768-60999 by default): the 10,000-reader
+  # fan-out leaves thousands of client ports in use, and a listener drawn among
+  # them fails to bind ("Address already in use").
+  PGPORT="$(free_port $((12000 + RANDOM % 8000)))"
   CLUSTER="$TMP/pg"
   # fsync and synchronous_commit on (the defaults); checkpoints spaced out so
   # that they fall outside the measured windows as far as possible.
@@ -232,7 +235,7 @@ if [ "$NEED_DB" = 1 ]; then
   start_gateway gateway --shape-api
   MAIN_PORT="$GW_PORT" MAIN_PID="$GW_PID"
   MAIN="http://127.0.0.1:$MAIN_PORT/api/electric"
-  REF_PORT="$(free_port $((21000 + RANDOM % 20000)))"
+  REF_PORT="$(free_port $((21000 + RANDOM % 11000)))"
   (cd bench/reference && DATABASE_URL="$DB" ELECTRIC_URL="http://127.0.0.1:$MAIN_PORT" LISTEN="127.0.0.1:$REF_PORT" \
     AUTH_TOKEN="$TOKEN" exec node server.mjs) >"$RUN/reference.log" 2>&1 &
   REF_PID=$!
