@@ -278,8 +278,34 @@ for (const r of fanFiles.filter((n) => n !== 1)) {
     `push→receive p50 ${ms(f.latency?.p50_ms)}, p99 ${ms(f.latency?.p99_ms)} (${int(f.deliveries)} deliveries${lossy ? `, ${int(f.missing)} missing, ${int(f.errors)} errors` : ', none missing'}); gateway RSS peak ${mb(f.gateway?.rss_peak_mb)}, CPU ${Math.round(f.gateway?.cpu_pct ?? 0)}% of a core`,
     (fan1 && !bad(fan1) ? `1 reader: p50 ${ms(fan1.latency?.p50_ms)}, p99 ${ms(fan1.latency?.p99_ms)}` : 'no 1-reader run') +
       (lgRate > 0 ? `; the load generator alone needs ≥ ${ms((2 * r * 1000) / lgRate)} to take ${int(2 * r)} responses at its ${int(lgRate)} req/s` : ''),
-    `p99 ${rx(rr, 1)} one reader`, r >= 1000 ? 'p99 < 100 ms' : '—', r >= 1000 ? met(f.latency?.p99_ms < 100 && !lossy) : lossy ? '**lossy**' : '—')
+    `p99 ${rx(rr, 1)} one reader`, fanTarget(r), r >= 1000 ? met(f.latency?.p99_ms < fanTargetMs(r) && !lossy) : lossy ? '**lossy**' : '—')
+  // Issue 12 target 6: the gateway's CPU time per pull delivered, which the
+  // machine's other load barely moves (unlike the latency).
+  const cpuUs = f.gateway?.cpu_s > 0 ? f.gateway.cpu_s * 1e6 : null
+  if (cpuUs && f.deliveries > 0) {
+    const lgUs = f.loadgen_cpu_s > 0 ? f.loadgen_cpu_s * 1e6 : null
+    row('3 live fan-out (CPU)', `${int(r)} readers: gateway CPU per pull delivered`,
+      `${int(cpuUs / f.deliveries)} µs per event delivered to a reader, ${int(cpuUs / Math.max(1, f.reader_requests))} µs per pull answered (${int(f.reader_requests)} pulls for ${int(f.deliveries)} deliveries); gateway CPU ${f.gateway.cpu_s.toFixed(2)} s${f.seconds ? ` in ${f.seconds.toFixed(1)} s` : ''}`,
+      lgUs ? `load generator: ${int(lgUs / f.deliveries)} µs per event delivered (${(lgUs / 1e6).toFixed(2)} s CPU)` : '—',
+      lgUs ? `${rx(ratio(cpuUs, lgUs), 2)} the load generator's CPU` : '—', '—', '—')
+  }
 }
+// The diagnosis points: 1,000 readers on a gateway with a smaller thread pool.
+for (const f of fs.readdirSync(run).filter((n) => /^fanout_\d+_threads\d+\.json$/.test(n)).sort()) {
+  const [, r, t] = f.match(/^fanout_(\d+)_threads(\d+)\.json$/).map(Number)
+  const d = readJson(f), base = readJson(`fanout_${r}.json`)
+  if (bad(d)) {
+    row('3 live fan-out (diagnosis)', `${int(r)} readers, --threads ${t}`, `error: ${d?.error}`, '', '', '', 'error')
+    continue
+  }
+  const lossy = d.missing > 0 || d.errors > 0 || d.push_errors > 0
+  row('3 live fan-out (diagnosis)', `${int(r)} readers, gateway --threads ${t}`,
+    `push→receive p50 ${ms(d.latency?.p50_ms)}, p99 ${ms(d.latency?.p99_ms)} (${int(d.deliveries)} deliveries${lossy ? `, ${int(d.missing)} missing, ${int(d.errors)} errors` : ', none missing'}); gateway CPU ${d.gateway?.cpu_s > 0 && d.deliveries > 0 ? int((d.gateway.cpu_s * 1e6) / d.deliveries) : '?'} µs per event delivered`,
+    base && !bad(base) ? `default threads: p50 ${ms(base.latency?.p50_ms)}, p99 ${ms(base.latency?.p99_ms)}` : 'no default-threads run',
+    base && !bad(base) ? `p99 ${rx(ratio(d.latency?.p99_ms, base.latency?.p99_ms), 2)} default` : '—', '—', lossy ? '**lossy**' : '—')
+}
+function fanTarget(r) { return r >= 10000 ? 'p99 < 1 s' : r >= 1000 ? 'p99 < 100 ms' : '—' }
+function fanTargetMs(r) { return r >= 10000 ? 1000 : 100 }
 
 // ---- 4: held polls ----
 const hold = readJson('hold.json')

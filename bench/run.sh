@@ -20,8 +20,9 @@
 #   BENCH_IMPORT_ROWS        rows of its import_rows table (quick 200000, full 1000000)
 #   BENCH_IMPORT_ROUNDS      its import rounds (1)
 #   BENCH_CONSUME_EVENTS     events its consumer workers drain (quick 50000, full 200000)
-#   BENCH_FANOUT_READERS     "100 1000"     BENCH_FANOUT_SECONDS (quick 3, full 15)
+#   BENCH_FANOUT_READERS     "100 1000 10000"  BENCH_FANOUT_SECONDS (quick 3, full 15)
 #   BENCH_FANOUT_INTERVAL_MS between the writer's pushes (250)
+#   BENCH_FANOUT_DIAG_THREADS  a diagnosis point: 1,000 readers on a gateway with --threads N ("4"; "" skips)
 #   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
 #   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
 #   BENCH_PROXY_SECONDS      per proxy case (quick 2, full 10)
@@ -47,9 +48,10 @@ CAPTURE_ROUNDS="${BENCH_CAPTURE_ROUNDS:-$(q 1 3)}"
 IMPORT_ROWS="${BENCH_IMPORT_ROWS:-$(q 200000 1000000)}"
 IMPORT_ROUNDS="${BENCH_IMPORT_ROUNDS:-1}"
 CONSUME_EVENTS="${BENCH_CONSUME_EVENTS:-$(q 50000 200000)}"
-FANOUT_READERS="${BENCH_FANOUT_READERS:-100 1000}"
+FANOUT_READERS="${BENCH_FANOUT_READERS:-100 1000 10000}"
 FANOUT_SECONDS="${BENCH_FANOUT_SECONDS:-$(q 3 15)}"
 FANOUT_INTERVAL_MS="${BENCH_FANOUT_INTERVAL_MS:-250}"
+FANOUT_DIAG_THREADS="${BENCH_FANOUT_DIAG_THREADS-4}"
 HOLD_CONNS="${BENCH_HOLD_CONNS:-10000}"
 HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
 [ "${HOLD_SECONDS%.*}" -gt 25 ] 2>/dev/null && HOLD_SECONDS=25  # inside the longest long-poll timeout (40 s)
@@ -154,7 +156,7 @@ done
 # start_gateway NAME ARGS...: sets GW_PORT and GW_PID; log in $RUN/NAME.log.
 start_gateway() {
   local name="$1"; shift
-  GW_PORT="$(free_port $((21000 + RANDOM % 20000)))"
+  GW_PORT="$(free_port $((21000 + RANDOM % 11000)))"  # below the ephemeral range (32768-): see PGPORT
   "$GATEWAY" --listen "127.0.0.1:$GW_PORT" --database-url "$DB" --quiet --auth-token "$TOKEN" "${GW_EXTRA[@]}" "$@" \
     >"$RUN/$name.log" 2>&1 &
   GW_PID=$!
@@ -217,7 +219,10 @@ fi
 NEED_DB=0
 for w in push fanout hold pull proxy auth 2 3 4 5 6 8; do want "$w" "$w" && NEED_DB=1; done
 if [ "$NEED_DB" = 1 ]; then
-  PGPORT="$(free_port $((41000 + RANDOM % 10000)))"
+  # Ports below the kernel's ephemeral range (32768-60999 by default): the 10,000-reader
+  # fan-out leaves thousands of client ports in use, and a listener drawn among
+  # them fails to bind ("Address already in use").
+  PGPORT="$(free_port $((12000 + RANDOM % 8000)))"
   CLUSTER="$TMP/pg"
   # fsync and synchronous_commit on (the defaults); checkpoints spaced out so
   # that they fall outside the measured windows as far as possible.
@@ -230,7 +235,7 @@ if [ "$NEED_DB" = 1 ]; then
   start_gateway gateway --shape-api
   MAIN_PORT="$GW_PORT" MAIN_PID="$GW_PID"
   MAIN="http://127.0.0.1:$MAIN_PORT/api/electric"
-  REF_PORT="$(free_port $((21000 + RANDOM % 20000)))"
+  REF_PORT="$(free_port $((21000 + RANDOM % 11000)))"
   (cd bench/reference && DATABASE_URL="$DB" ELECTRIC_URL="http://127.0.0.1:$MAIN_PORT" LISTEN="127.0.0.1:$REF_PORT" \
     AUTH_TOKEN="$TOKEN" exec node server.mjs) >"$RUN/reference.log" 2>&1 &
   REF_PID=$!
@@ -315,6 +320,20 @@ if want fanout 3; then
     lg "$RUN/fanout_$r.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" --readers "$r" \
       --store "fanout_$r" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" --pid "$GW_PID" \
       --label "$r readers" --samples "$RUN/cdf_fanout_$r.dat"
+    stop_pid "$GW_PID"
+  done
+fi
+
+# Diagnosis (issue 12): the same 1,000-reader point on a gateway with a small
+# thread pool, right after the default one: how much of the latency is the
+# scheduling of 32 worker threads that one notification wakes at once.
+if want fanout 3 && [ -n "$FANOUT_DIAG_THREADS" ]; then
+  for t in $FANOUT_DIAG_THREADS; do
+    log "3 fan-out diagnosis: 1000 readers, --threads $t"
+    start_gateway "fanout_1000_threads$t" --threads "$t"
+    lg "$RUN/fanout_1000_threads$t.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" \
+      --readers 1000 --store "fanout_1000_t$t" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" \
+      --pid "$GW_PID" --label "1000 readers, --threads $t"
     stop_pid "$GW_PID"
   done
 fi

@@ -850,6 +850,15 @@ long WaitHeld(Loop& loop, HttpConn& conn, const Url& ep, long want, int64_t dead
 
 // ---- fanout: R live readers on one store while a writer pushes ---------------------
 
+// The load generator's own CPU time (user + system), to tell whether a
+// fan-out figure measured the gateway or the load generator's limit.
+double OwnCpuS() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 int Fanout(const Args& a) {
   RaiseNoFile();
   Url ep = ParseUrl(a.Need("url"));
@@ -924,6 +933,7 @@ int Fanout(const Args& a) {
 
   // The writer: one event per push, every interval.
   proc.Begin();
+  const double own_cpu_begin = OwnCpuS();
   bool stop_sampling = false;
   if (proc.active()) proc.Schedule(loop, 50'000, &stop_sampling);
   int seq = head, pushes = 0, push_errors = 0;
@@ -966,6 +976,7 @@ int Fanout(const Args& a) {
       },
       NowUs() + 10'000'000);
   proc.End();
+  const double own_cpu_s = OwnCpuS() - own_cpu_begin;
   stop_sampling = true;
   stopping = true;
   long missing = 0;
@@ -982,7 +993,8 @@ int Fanout(const Args& a) {
       .Int("missing", missing).Int("duplicates", duplicates).Int("errors", errors)
       .Raw("error_statuses", StatusMapJson(statuses)).Int("reader_requests", requests)
       .Num("reader_requests_per_s", requests / secs).Raw("latency", lat.Summary())
-      .Raw("push_latency", push_lat.Summary()).Raw("gateway", proc.Summary());
+      .Raw("push_latency", push_lat.Summary()).Raw("gateway", proc.Summary())
+      .Num("loadgen_cpu_s", own_cpu_s).Num("seconds", secs);
   std::printf("%s\n", j.str().c_str());
   return 0;
 }

@@ -1,7 +1,8 @@
 // Held live pulls (built-in mode). A waiter is registered and its connection
 // suspended under one mutex, after checking that no notification for its
 // table arrived since the caller's query; the LISTEN thread, the deadline
-// timer and shutdown resume it exactly once, under the same mutex.
+// timer and shutdown take it out of the registry exactly once under the same
+// mutex, and resume its connection after releasing it.
 #pragma once
 #include <microhttpd.h>
 
@@ -12,6 +13,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace gw {
 
@@ -45,7 +47,10 @@ class Waiters {
   size_t size();
 
  private:
-  void ResumeLocked(Waiter* w, bool expired);
+  // Marks w woken and keeps its connection for Resume (under mu_).
+  void TakeLocked(Waiter* w, bool expired, std::vector<MHD_Connection*>* out);
+  // Resumes connections taken out of the indexes (without mu_).
+  static void Resume(const std::vector<MHD_Connection*>& conns);
   std::mutex mu_;
   bool closed_ = false;
   std::unordered_map<std::string, uint64_t> seq_;
