@@ -401,7 +401,7 @@ const lossless = (j) => j && !bad(j) && !j.missing && !j.duplicates && !j.errors
     row(B, `${int(r)} live readers, ${n.pushes} writes: requests reaching the gateway`,
       `through nginx: ${on?.toFixed(1)} per write (${int(n.origin.pulls)} pulls, ${int(n.origin.pushes)} pushes)`,
       `direct: ${od?.toFixed(1)} per write (${int(d.origin.pulls)} pulls, ${int(d.origin.pushes)} pushes)`,
-      `${rx(ratio(on, od), 4)} direct${r !== readerCounts[0] && o1 ? `; ${rx(ratio(on, o1))} nginx at ${int(readerCounts[0])} readers` : ''}`,
+      `${int(ratio(od, on))}x fewer than direct${r !== readerCounts[0] && o1 ? `; ${rx(ratio(on, o1))} nginx at ${int(readerCounts[0])} readers` : ''}`,
       `≤ ${MAX_ORIGIN} per write, whatever the readers`, met(on != null && on <= MAX_ORIGIN && lossless(n)))
     row(B, `${int(r)} live readers: push → receive`,
       `through nginx: p50 ${ms(n.latency?.p50_ms)}, p99 ${ms(n.latency?.p99_ms)} (${delivered(n)})`,
@@ -409,9 +409,10 @@ const lossless = (j) => j && !bad(j) && !j.missing && !j.duplicates && !j.errors
       `p50 ${rx(ratio(n.latency?.p50_ms, d.latency?.p50_ms))}, p99 ${rx(ratio(n.latency?.p99_ms, d.latency?.p99_ms))}`,
       'every event to every reader', met(lossless(n) && lossless(d)))
     const cpu = (j) => perWrite(j, (j.gateway?.cpu_s ?? NaN) * 1000)
+    const pct = (j) => `${(j.gateway?.cpu_pct ?? NaN).toFixed(1)}% of a core`
     row(B, `${int(r)} live readers: gateway CPU`,
-      `through nginx: ${ms(cpu(n))} per write (${Math.round(n.gateway?.cpu_pct ?? 0)}% of a core); nginx's worker: ${ms(perWrite(n, (n.cache?.cpu_s ?? NaN) * 1000))} per write`,
-      `direct: ${ms(cpu(d))} per write (${Math.round(d.gateway?.cpu_pct ?? 0)}% of a core)`,
+      `through nginx: ${ms(cpu(n))} per write (${pct(n)}); nginx's worker: ${ms(perWrite(n, (n.cache?.cpu_s ?? NaN) * 1000))} per write`,
+      `direct: ${ms(cpu(d))} per write (${pct(d)})`,
       rx(ratio(cpu(n), cpu(d)), 3), '—', '—')
   }
   scaleError('cache', B)

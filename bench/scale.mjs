@@ -94,7 +94,7 @@ async function cache() {
         cachePid = nginxWorker(dir)
       }
       const j = await loadgen(['fanout', '--url', url, '--metrics-url', gw.url, '--held-want', heldWant, '--token', token,
-        '--readers', r, '--store', `cache_${front}_${r}_${stamp}`, '--seconds', (writes * interval) / 1000 + 0.5,
+        '--readers', r, '--store', `cache_${front}_${r}_${stamp}`,  // --max-pushes ends it: pushes may run late '--seconds', (2 * writes * interval) / 1000,
         '--interval-ms', interval, '--max-pushes', writes, '--pid', gw.proc.pid, '--cache-pid', cachePid,
         '--drain-seconds', 20, '--samples', path.join(run, `cdf_cache_${front}_${r}.dat`), '--label', `${r} readers, ${front}`])
       save(`cache_${front}_${r}.json`, { front, ...j })
