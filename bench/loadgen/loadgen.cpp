@@ -898,12 +898,18 @@ class Origins {
     }
     return c;
   }
-  // Reads every 100 ms until the gateways hold at least `want` live pulls.
-  OriginCounts WaitHeld(long want, int64_t deadline) {
+  // Reads every 100 ms until the gateways hold `base` + `want` live pulls, or
+  // at least `want` unchanged for a second: polls of earlier readers (closed
+  // connections the gateway holds until their timeout) may end meanwhile.
+  OriginCounts WaitHeld(long base, long want, int64_t deadline) {
     OriginCounts c;
+    long last = -1;
+    int64_t since = NowUs();
     while (NowUs() < deadline) {
       c = Read(std::min(deadline, NowUs() + 5'000'000));
-      if (c.held >= want) break;
+      if (c.held >= base + want) break;
+      if (c.held != last) last = c.held, since = NowUs();
+      else if (c.held >= want && NowUs() - since >= 1'000'000) break;
       loop_.Run(NowUs() + 100'000);
     }
     return c;
@@ -1003,9 +1009,8 @@ int Fanout(const Args& a) {
         return true;
       },
       NowUs() + 30'000'000);
-  const OriginCounts at_start =
-      origins.WaitHeld(before_readers.held + a.Int("held-want", R), NowUs() + 30'000'000);
-  long held = at_start.held - before_readers.held;
+  const OriginCounts at_start = origins.WaitHeld(before_readers.held, a.Int("held-want", R), NowUs() + 30'000'000);
+  long held = std::max(0L, at_start.held - before_readers.held);
 
   // The writer: one event per push, every interval.
   proc.Begin();

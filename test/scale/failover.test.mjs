@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 
-import { openClients, auditExactlyOnce, figure, now, sleep, startEtcd, startPatroni, startPusher } from './lib.mjs'
+import { openClients, auditExactlyOnce, figure, losePrimary, sleep, startEtcd, startPatroni, startPusher } from './lib.mjs'
 import { chainProblems, eventRows } from '../e2e/lib/db.mjs'
 import { pullUrl } from '../gateway/lib.mjs'
 import { freePort, makeWorkDir, psql, startGateway, waitFor } from '../lib/harness.mjs'
@@ -101,16 +101,8 @@ test('failover of the primary under pushes and live clients: nothing acknowledge
   const infoBefore = Object.fromEntries(await Promise.all(stores.map(async (s) =>
     [s, await psql(primary.url, `SELECT handle FROM livestore.store_info('${s}')`)])))
 
-  // The primary's machine is lost: its Patroni first (or it would restart
-  // Postgres in place), then its postmaster.
-  const ackedBeforeKill = pushers.reduce((n, p) => n + p.acked.length, 0)
-  await primary.kill9()
-  process.kill(primary.postmasterPid(), 'SIGKILL')
-  const tKill = now()
-
-  await waitFor(async () => (await standby.role('/primary')) === 200, { timeout: 60_000, interval: 100, what: 'pg2 promoted by Patroni' })
-  const tPromoted = now()
-  await waitFor(() => pushers.every((p) => p.ackedAt.some((x) => x > tPromoted)), { timeout: 60_000, what: 'pushes acknowledged after the failover' })
+  // The primary's machine is lost (its Patroni, then its postmaster).
+  const { ackedBeforeKill, tKill, tPromoted } = await losePrimary(primary, standby, pushers)
   // Only pushes sent after the kill count: one in flight may still have committed on pg1.
   const ackedAfterKill = pushers.flatMap((p) => p.ackedAt.filter((_, i) => p.sentAt[i] > tKill))
   const firstPushAfter = Math.min(...ackedAfterKill)

@@ -376,4 +376,21 @@ export function startPusher(endpoint, storeId, stop, { limitMs = 120_000 } = {})
   return p
 }
 
+/**
+ * The primary's machine is lost under the pushers: kill -9 of its Patroni
+ * first (or it would restart Postgres in place), then of its postmaster.
+ * Waits until Patroni reports the standby as primary and every pusher has
+ * an acknowledgement after that. Returns { ackedBeforeKill, tKill, tPromoted } (now()).
+ */
+export async function losePrimary(primary, standby, pushers) {
+  const ackedBeforeKill = pushers.reduce((n, p) => n + p.acked.length, 0)
+  await primary.kill9()
+  process.kill(primary.postmasterPid(), 'SIGKILL')
+  const tKill = now()
+  await waitFor(async () => (await standby.role('/primary')) === 200, { timeout: 60_000, interval: 50, what: 'the standby promoted by Patroni' })
+  const tPromoted = now()
+  await waitFor(() => pushers.every((p) => p.ackedAt.some((x) => x > tPromoted)), { timeout: 60_000, what: 'pushes acknowledged after the failover' })
+  return { ackedBeforeKill, tKill, tPromoted }
+}
+
 export { sleep }
