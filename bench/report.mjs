@@ -400,6 +400,85 @@ if (hops && Array.isArray(hops.hops) && hops.hops.length) {
   }
 }
 
+// ---- 9-11: beyond one machine (bench/scale.mjs) ----
+const scaleError = (mode, bench) => {
+  const e = readJson(`${mode}_error.json`)
+  if (e) row(bench, 'bench/scale.mjs', `error: ${e.error}`, '', '', '', 'error')
+}
+const perWrite = (j, x) => (j && !bad(j) && j.pushes > 0 ? x / j.pushes : null)
+const originPerWrite = (j) => perWrite(j, (j?.origin?.pulls ?? NaN) + (j?.origin?.pushes ?? NaN))
+// A failed reader request (errors) is retried after 100 ms, as the client does: shown, but what must hold is
+// every event at every reader once (none missing, none repeated) and every push acknowledged.
+const delivered = (j) => `${int(j.deliveries)} of ${int(j.expected_deliveries)} deliveries${j.missing || j.duplicates ? `, **${int(j.missing)} missing, ${int(j.duplicates)} repeated**` : ', none missing'}${j.errors ? `; ${int(j.errors)} reader requests failed and were retried (${Object.entries(j.error_statuses ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`
+const lossless = (j) => j && !bad(j) && !j.missing && !j.duplicates && !j.push_errors && j.deliveries === j.expected_deliveries
+{
+  const B = '9 cache: many readers of one store (nginx)'
+  // The gateway's requests per write through nginx stay a constant: at most
+  // what test/scale/cache.test.mjs allows (8), whatever the readers.
+  const MAX_ORIGIN = 8
+  const counts = fs.readdirSync(run).map((f) => /^cache_(?:nginx|direct)_(\d+)\.json$/.exec(f)?.[1]).filter(Boolean).map(Number)
+  const readerCounts = [...new Set(counts)].sort((a, b) => a - b)
+  const first = readerCounts.length ? readJson(`cache_nginx_${readerCounts[0]}.json`) : null
+  for (const r of readerCounts) {
+    const n = readJson(`cache_nginx_${r}.json`), d = readJson(`cache_direct_${r}.json`)
+    if (bad(n) || bad(d)) {
+      row(B, `${int(r)} readers`, bad(n) ? `nginx: ${n?.error ?? 'missing'}` : '', bad(d) ? `direct: ${d?.error ?? 'missing'}` : '', '', '', 'error')
+      continue
+    }
+    const on = originPerWrite(n), od = originPerWrite(d), o1 = originPerWrite(first)
+    row(B, `${int(r)} live readers, ${n.pushes} writes: requests reaching the gateway`,
+      `through nginx: ${on?.toFixed(1)} per write (${int(n.origin.pulls)} pulls, ${int(n.origin.pushes)} pushes)`,
+      `direct: ${od?.toFixed(1)} per write (${int(d.origin.pulls)} pulls, ${int(d.origin.pushes)} pushes)`,
+      `${int(ratio(od, on))}x fewer than direct${r !== readerCounts[0] && o1 ? `; ${rx(ratio(on, o1))} nginx at ${int(readerCounts[0])} readers` : ''}`,
+      `≤ ${MAX_ORIGIN} per write, whatever the readers`, met(on != null && on <= MAX_ORIGIN && lossless(n)))
+    row(B, `${int(r)} live readers: push → receive`,
+      `through nginx: p50 ${ms(n.latency?.p50_ms)}, p99 ${ms(n.latency?.p99_ms)} (${delivered(n)})`,
+      `direct: p50 ${ms(d.latency?.p50_ms)}, p99 ${ms(d.latency?.p99_ms)} (${delivered(d)})`,
+      `p50 ${rx(ratio(n.latency?.p50_ms, d.latency?.p50_ms))}, p99 ${rx(ratio(n.latency?.p99_ms, d.latency?.p99_ms))}`,
+      'every event to every reader', met(lossless(n) && lossless(d)))
+    const cpu = (j) => perWrite(j, (j.gateway?.cpu_s ?? NaN) * 1000)
+    const pct = (j) => `${(j.gateway?.cpu_pct ?? NaN).toFixed(1)}% of a core`
+    row(B, `${int(r)} live readers: gateway CPU`,
+      `through nginx: ${ms(cpu(n))} per write (${pct(n)}); nginx's worker: ${ms(perWrite(n, (n.cache?.cpu_s ?? NaN) * 1000))} per write`,
+      `direct: ${ms(cpu(d))} per write (${pct(d)})`,
+      rx(ratio(cpu(n), cpu(d)), 3), '—', '—')
+  }
+  scaleError('cache', B)
+}
+{
+  const B = '10 gateways behind HAProxy'
+  const sideRuns = (side) => fs.readdirSync(run).filter((f) => new RegExp(`^gateways_${side}_r\\d+\\.json$`).test(f)).sort().map(readJson)
+  const median = (xs) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : null }
+  const lat = (js) => js.filter((j) => !bad(j)).map((j) => `p50 ${ms(j.latency?.p50_ms)}, p99 ${ms(j.latency?.p99_ms)}`).join('; ') || 'error'
+  const p50 = (js) => median(js.filter((j) => !bad(j)).map((j) => j.latency?.p50_ms))
+  const same = sideRuns('same')
+  const base = same.length ? `same gateway (readers and writer on gw2): ${lat(same)}` : 'no same-gateway run'
+  for (const [side, label] of [['cross', 'cross-gateway wake-up: readers on gw2, writer on gw1'], ['haproxy', 'readers and writer through HAProxy (3 gateways, leastconn)']]) {
+    const js = sideRuns(side)
+    if (!js.length) continue
+    const ok = js.every(lossless) && same.every(lossless)
+    const j0 = js.find((j) => !bad(j))
+    row(B, `${label}, ${int(j0?.readers)} live readers, 1 push / ${j0?.interval_ms} ms${js.length > 1 ? `, ${js.length} rounds` : ''}`,
+      `${lat(js)}${ok ? ', none missing' : ` (${js.map((j) => (bad(j) ? j?.error : delivered(j))).join('; ')})`}`, base,
+      `p50 ${rx(ratio(p50(js), p50(same)))} (${signed(p50(js) - p50(same))} ms)`, 'every event to every reader', met(ok))
+  }
+  scaleError('gateways', B)
+}
+{
+  const B = '11 Postgres failover (Patroni)'
+  const f = readJson('failover.json')
+  if (f && !bad(f)) {
+    const limit = (f.ttl_s + 2) * 1000
+    row(B, `kill -9 of the primary under ${f.pushers} pushers (synchronous standby)`,
+      `promoted after ${(f.promotion_ms / 1000).toFixed(2)} s; first push sent after the kill acknowledged after ${(f.first_ack_ms / 1000).toFixed(2)} s (${int(f.first_ack_after_promotion_ms)} ms after the promotion)`,
+      `Patroni's ttl: ${f.ttl_s} s (deploy/patroni/patroni.yml); setup ${f.setup_s.toFixed(1)} s`, rx(ratio(f.promotion_ms, f.ttl_s * 1000)),
+      `promotion ≤ ttl + 2 s`, met(f.promotion_ms <= limit))
+    row(B, 'acknowledged events lost', `${int(f.lost)} of ${int(f.acked)} acknowledged (${int(f.acked_before_kill)} before the kill); ${int(f.unavailable)} pushes answered 503 meanwhile${f.unexpected?.length ? `; unexpected: ${f.unexpected.join(', ')}` : ''}`,
+      `${int(f.extra)} stored without an acknowledgement (in flight at the kill)`, '—', '0 lost', met(f.lost === 0 && !f.unexpected?.length))
+  } else if (f) row(B, '', `error: ${f.error}`, '', '', '', 'error')
+  scaleError('failover', B)
+}
+
 // ---- the table ----
 const esc = (s) => String(s ?? '').replace(/\|/g, '\\|')
 let md = '| Benchmark | Case | Measured | Baseline (same run) | Ratio | Target | Status |\n|---|---|---|---|---|---|---|\n'

@@ -6,7 +6,8 @@
 # bench/results/. bench/README.md explains each benchmark and the knobs:
 #
 #   BENCH_QUICK=1            everything, short (about 2-3 minutes)
-#   BENCH_ONLY="push proxy"  a subset: ceiling sql push fanout hold pull proxy (or 0-6)
+#   BENCH_ONLY="push proxy"  a subset: ceiling sql push fanout hold pull proxy browser auth
+#                            cache gateways failover (or their numbers, 0-11)
 #   BENCH_SECONDS            measured seconds per push point and round (quick 1.5, full 5)
 #   BENCH_WARMUP             unmeasured seconds before each push point (quick 0.5, full 1)
 #   BENCH_ROUNDS             rounds per push point, sides in alternating order; the best round
@@ -27,6 +28,10 @@
 #   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
 #   BENCH_PROXY_SECONDS      per proxy case (quick 2, full 10)
 #   BENCH_AUTH_SECONDS       per auth side, push and pull each (quick 1.5, full 4)
+#   BENCH_CACHE_READERS      "2000 10000" (quick "500 2000")   BENCH_CACHE_WRITES (quick 5, full 10)
+#   BENCH_CACHE_INTERVAL_MS  between the cache benchmark's writes (1000)
+#   BENCH_GATEWAYS_READERS   100            BENCH_GATEWAYS_SECONDS per side and round (quick 3, full 8)
+#   BENCH_FAILOVER_PUSHERS   3              BENCH_FAILOVER_BEFORE_SECONDS pushing before the kill (quick 1, full 3)
 #   BENCH_PROFILE=1          afterwards, perf + pg_stat_activity profiles into the results
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -58,8 +63,15 @@ HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
 PULL_EVENTS="${BENCH_PULL_EVENTS:-$(q 200000 1000000)}"
 PROXY_SECONDS="${BENCH_PROXY_SECONDS:-$(q 2 10)}"
 AUTH_SECONDS="${BENCH_AUTH_SECONDS:-$(q 1.5 4)}"
+CACHE_READERS="${BENCH_CACHE_READERS:-$(q "500 2000" "2000 10000")}"
+CACHE_WRITES="${BENCH_CACHE_WRITES:-$(q 5 10)}"
+CACHE_INTERVAL_MS="${BENCH_CACHE_INTERVAL_MS:-1000}"
+GATEWAYS_READERS="${BENCH_GATEWAYS_READERS:-100}"
+GATEWAYS_SECONDS="${BENCH_GATEWAYS_SECONDS:-$(q 3 8)}"
+FAILOVER_PUSHERS="${BENCH_FAILOVER_PUSHERS:-3}"
+FAILOVER_BEFORE_SECONDS="${BENCH_FAILOVER_BEFORE_SECONDS:-$(q 1 3)}"
 CEILING_SECONDS="$(q 1 3)"
-ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy browser auth}"
+ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy browser auth cache gateways failover}"
 TOKEN="bench-token"
 
 want() {  # want NAME NUMBER: is this benchmark selected?
@@ -217,17 +229,21 @@ fi
 
 # ---- the cluster, the main gateway and the reference proxy -----------------------
 NEED_DB=0
-for w in push fanout hold pull proxy auth 2 3 4 5 6 8; do want "$w" "$w" && NEED_DB=1; done
+for w in push fanout hold pull proxy auth cache gateways 2 3 4 5 6 8 9 10; do want "$w" "$w" && NEED_DB=1; done
 if [ "$NEED_DB" = 1 ]; then
-  # Ports below the kernel's ephemeral range (32768-60999 by default): the 10,000-reader
-  # fan-out leaves thousands of client ports in use, and a listener drawn among
-  # them fails to bind ("Address already in use").
-  PGPORT="$(free_port $((12000 + RANDOM % 8000)))"
   CLUSTER="$TMP/pg"
   # fsync and synchronous_commit on (the defaults); checkpoints spaced out so
-  # that they fall outside the measured windows as far as possible.
-  cluster_start "$CLUSTER" "$PGPORT" max_connections=300 max_wal_size=4GB checkpoint_timeout=30min \
-    shared_buffers=256MB >&2 || die "cannot start Postgres"
+  # that they fall outside the measured windows as far as possible. Ports
+  # below the kernel's ephemeral range (32768-60999 by default): the
+  # 10,000-reader points leave thousands of client ports in use, and a port
+  # nobody listens on may still be some connection's local port. Another
+  # port, up to three times.
+  for try in 1 2 3; do
+    PGPORT="$(free_port $((12000 + RANDOM % 8000)))"
+    cluster_start "$CLUSTER" "$PGPORT" max_connections=300 max_wal_size=4GB checkpoint_timeout=30min \
+      shared_buffers=256MB >&2 && break
+    [ "$try" = 3 ] && die "cannot start Postgres"
+  done
   DB="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
   psql_q -c "CREATE EXTENSION livestore" || die "CREATE EXTENSION livestore failed"
   psql_q -c "SHOW fsync" | grep -q on || die "fsync is not on"
@@ -439,6 +455,52 @@ EOF
     else order="authz_uncached authz_cached es256 rs256 none"; fi
     for side in $order; do auth_side "$side" "$r"; done
   done
+fi
+
+# ---- 9-11: beyond one machine (issue 13) ------------------------------------------
+# The engines of `make test-scale`, started from deploy/ as test/scale starts
+# them, by bench/scale.mjs; Debian packages installed only when selected.
+scale() {  # scale MODE ARGS...: bench/scale.mjs with the run's gateway, token and loadgen
+  local mode="$1"; shift
+  node "$BENCH/scale.mjs" "$mode" --run "$RUN" --dir "$TMP/$mode" --gateway "$GATEWAY" --loadgen "$LOADGEN" \
+    --token "$TOKEN" --gateway-args="${GW_EXTRA[*]}" "$@" 2>>"$RUN/scale.log" ||
+    log "bench/scale.mjs $mode failed (see $RUN/scale.log)"
+}
+if want cache 9 || want gateways 10 || want failover 11; then
+  sh test/scale/install-deps.sh >&2 || die "test/scale/install-deps.sh failed"
+fi
+
+# ---- 9: many live readers of one store through the nginx cache ------------------
+# deploy/nginx/livestore-cache.conf in front of a fresh gateway, against the
+# same readers on a fresh gateway directly, back to back per reader count:
+# the loadgen's fanout readers (flagged offsets included), origin requests
+# counted from the gateway's /metrics while writing.
+if want cache 9; then
+  fit=""
+  for r in $CACHE_READERS; do
+    if [ "$NOFILE" != unlimited ] && [ "$r" -gt $((NOFILE - 200)) ]; then log "9 cache: ulimit -n is $NOFILE: no $r readers"
+    else fit="$fit $r"; fi
+  done
+  log "9 cache:$fit live readers through nginx and direct, $CACHE_WRITES writes"
+  scale cache --db "$DB" --readers "$fit" --writes "$CACHE_WRITES" --interval-ms "$CACHE_INTERVAL_MS"
+fi
+
+# ---- 10: several gateways behind HAProxy -------------------------------------------
+# Three gateways on the run's cluster, deploy/haproxy/haproxy.cfg in front:
+# readers on one gateway, the writer on another (cross) or the same (same),
+# or both through HAProxy; sides alternating over BENCH_ROUNDS rounds.
+if want gateways 10; then
+  log "10 gateways: $GATEWAYS_READERS readers, cross-gateway wake-up against the same gateway ($ROUNDS round(s))"
+  scale gateways --db "$DB" --readers "$GATEWAYS_READERS" --seconds "$GATEWAYS_SECONDS" \
+    --interval-ms "$FANOUT_INTERVAL_MS" --rounds "$ROUNDS"
+fi
+
+# ---- 11: Postgres failover with Patroni ---------------------------------------------
+# etcd and two Patroni nodes (deploy/patroni), a gateway on a multi-host
+# connection string, kill -9 of the primary under pushes.
+if want failover 11; then
+  log "11 failover: Patroni, $FAILOVER_PUSHERS pushers, kill -9 of the primary"
+  scale failover --pushers "$FAILOVER_PUSHERS" --before-seconds "$FAILOVER_BEFORE_SECONDS"
 fi
 
 # ---- optional profiles -------------------------------------------------------

@@ -11,6 +11,7 @@
 //   loadgen push     --url U --concurrency C --batch B --seconds T --store-prefix P
 //   loadgen dbpush   --db CONNINFO --sql insert|append|append-notify|cte|insert-notify --concurrency C --batch B --seconds T --store-prefix P
 //   loadgen fanout   --url U --readers R --store S --seconds T --interval-ms I [--pid PID]
+//                    [--push-url U2] [--metrics-url GW1,GW2] [--held-want N] [--cache-pid PID] [--drain-seconds S]
 //   loadgen hold     --url U --conns N --store S --hold-seconds H [--pid PID]
 //   loadgen pull     --url U --store S [--pid PID] [--expect N]
 //   loadgen copy     --db CONNINFO --sql "COPY (...) TO STDOUT"
@@ -848,6 +849,78 @@ long WaitHeld(Loop& loop, HttpConn& conn, const Url& ep, long want, int64_t dead
   return held;
 }
 
+// ---- the gateways behind a cache or a balancer: their /metrics ----------------------
+
+// Summed over the gateways read: live pulls held now, pulls and pushes answered so far.
+struct OriginCounts {
+  long held = 0, pulls = 0, pushes = 0;
+  int answered = 0;  // gateways whose /metrics answered
+};
+
+// The sum of livestore_gateway_requests_total{route="ROUTE",status="..."} over statuses.
+long RouteCount(const std::string& metrics, const std::string& route) {
+  const std::string needle = "\nlivestore_gateway_requests_total{route=\"" + route + "\",";
+  long n = 0;
+  for (size_t p = metrics.find(needle); p != std::string::npos; p = metrics.find(needle, p + 1)) {
+    size_t sp = metrics.find("} ", p);
+    if (sp == std::string::npos) break;
+    n += std::atol(metrics.c_str() + sp + 2);
+  }
+  return n;
+}
+
+// --metrics-url: the gateways' base URLs, comma-separated (default: --url's own
+// server). With a cache or a balancer at --url, the figures are the gateways'.
+class Origins {
+ public:
+  Origins(Loop& loop, const std::string& list, const Url& fallback) : loop_(loop) {
+    std::stringstream in(list);
+    std::string item;
+    while (std::getline(in, item, ','))
+      if (!item.empty()) urls_.push_back(ParseUrl(item));
+    if (urls_.empty()) urls_.push_back(fallback);
+    for (const Url& u : urls_) conns_.push_back(std::make_unique<HttpConn>(loop, u));
+  }
+  OriginCounts Read(int64_t deadline) {
+    OriginCounts c;
+    for (size_t i = 0; i < urls_.size(); ++i) {
+      bool done = false;
+      conns_[i]->Send(BuildRequest("GET", urls_[i], "/metrics"), false, [&](HttpResult& r) {
+        done = true;
+        long h;
+        if (r.status != 200 || !ParseHeldPolls(r.body, &h)) return;
+        c.answered++;
+        c.held += h;
+        c.pulls += RouteCount(r.body, "pull");
+        c.pushes += RouteCount(r.body, "push");
+      });
+      loop_.RunUntil([&] { return done; }, deadline);
+    }
+    return c;
+  }
+  // Reads every 100 ms until the gateways hold `base` + `want` live pulls, or
+  // at least `want` unchanged for a second: polls of earlier readers (closed
+  // connections the gateway holds until their timeout) may end meanwhile.
+  OriginCounts WaitHeld(long base, long want, int64_t deadline) {
+    OriginCounts c;
+    long last = -1;
+    int64_t since = NowUs();
+    while (NowUs() < deadline) {
+      c = Read(std::min(deadline, NowUs() + 5'000'000));
+      if (c.held >= base + want) break;
+      if (c.held != last) last = c.held, since = NowUs();
+      else if (c.held >= want && NowUs() - since >= 1'000'000) break;
+      loop_.Run(NowUs() + 100'000);
+    }
+    return c;
+  }
+
+ private:
+  Loop& loop_;
+  std::vector<Url> urls_;
+  std::vector<std::unique_ptr<HttpConn>> conns_;
+};
+
 // ---- fanout: R live readers on one store while a writer pushes ---------------------
 
 // The load generator's own CPU time (user + system), to tell whether a
@@ -868,9 +941,15 @@ int Fanout(const Args& a) {
   const double seconds = a.Dbl("seconds", 10);
   const int64_t interval_us = a.Int("interval-ms", 200) * 1000;
   const int max_pushes = static_cast<int>(a.Int("max-pushes", 100000));
+  // The writer may push through another server than the readers read from
+  // (--push-url: another gateway); --metrics-url: see Origins.
+  const Url push_ep = a.Get("push-url").empty() ? ep : ParseUrl(a.Get("push-url"));
+  const double drain_s = a.Dbl("drain-seconds", 10);
   Loop loop;
   ProcSampler proc(static_cast<int>(a.Int("pid", 0)));
-  HttpConn writer(loop, ep), meta(loop, ep);
+  ProcSampler cache_proc(static_cast<int>(a.Int("cache-pid", 0)));  // e.g. the cache in front of the gateway
+  HttpConn writer(loop, push_ep);
+  Origins origins(loop, a.Get("metrics-url"), ep);
   Position start;
   std::string err;
   if (!CatchUp(loop, writer, ep, store, token, &start, 100000, &err)) {
@@ -919,6 +998,7 @@ int Fanout(const Args& a) {
                     next(rd);
                   });
   };
+  const OriginCounts before_readers = origins.Read(NowUs() + 5'000'000);
   // Connect the readers gradually (the accept queue is finite).
   for (int i = 0; i < R; ++i) {
     readers[i].conn = std::make_unique<HttpConn>(loop, ep);
@@ -929,13 +1009,25 @@ int Fanout(const Args& a) {
     for (int k = i; k < std::min(R, i + 250); ++k) next(readers[k]);
     loop.Run(NowUs() + 20'000);
   }
-  long held = WaitHeld(loop, meta, ep, R, NowUs() + 30'000'000);
+  // Every reader's poll sent, then held by the gateways: all R of them direct,
+  // only the collapsed few behind a cache (--held-want).
+  loop.RunUntil(
+      [&] {
+        for (auto& rd : readers)
+          if (!rd.conn->written()) return false;
+        return true;
+      },
+      NowUs() + 30'000'000);
+  const OriginCounts at_start = origins.WaitHeld(before_readers.held, a.Int("held-want", R), NowUs() + 30'000'000);
+  long held = std::max(0L, at_start.held - before_readers.held);
 
   // The writer: one event per push, every interval.
   proc.Begin();
   const double own_cpu_begin = OwnCpuS();
+  cache_proc.Begin();
   bool stop_sampling = false;
   if (proc.active()) proc.Schedule(loop, 50'000, &stop_sampling);
+  if (cache_proc.active()) cache_proc.Schedule(loop, 50'000, &stop_sampling);
   int seq = head, pushes = 0, push_errors = 0;
   Lat push_lat;
   const int64_t t0 = NowUs(), t_end = t0 + static_cast<int64_t>(seconds * 1e6);
@@ -950,7 +1042,7 @@ int Fanout(const Args& a) {
       int s = seq + 1;
       sent_at[s] = NowUs();
       pushes++;
-      writer.Send(BuildRequest("POST", ep, ep.path, PushBody(store, "fanout-writer", s, 1), "application/json"),
+      writer.Send(BuildRequest("POST", push_ep, push_ep.path, PushBody(store, "fanout-writer", s, 1), "application/json"),
                   false, [&, s, when](HttpResult& r) {
                     if (r.status == 200) {
                       seq = s;
@@ -974,9 +1066,11 @@ int Fanout(const Args& a) {
           if (rd.last < final_seq) return false;
         return true;
       },
-      NowUs() + 10'000'000);
+      NowUs() + static_cast<int64_t>(drain_s * 1e6));
   proc.End();
   const double own_cpu_s = OwnCpuS() - own_cpu_begin;
+  cache_proc.End();
+  const OriginCounts at_end = origins.Read(NowUs() + 5'000'000);
   stop_sampling = true;
   stopping = true;
   long missing = 0;
@@ -995,6 +1089,11 @@ int Fanout(const Args& a) {
       .Num("reader_requests_per_s", requests / secs).Raw("latency", lat.Summary())
       .Raw("push_latency", push_lat.Summary()).Raw("gateway", proc.Summary())
       .Num("loadgen_cpu_s", own_cpu_s).Num("seconds", secs);
+      .Raw("push_latency", push_lat.Summary()).Raw("gateway", proc.Summary());
+  // What reached the gateways while writing (from the first push to the drain's end).
+  j.Raw("origin", Json().Int("gateways", at_end.answered).Int("pulls", at_end.pulls - at_start.pulls)
+                      .Int("pushes", at_end.pushes - at_start.pushes).str());
+  if (cache_proc.active()) j.Raw("cache", cache_proc.Summary());
   std::printf("%s\n", j.str().c_str());
   return 0;
 }

@@ -82,8 +82,9 @@ http {
   await waitHttp(`${url}${endpointPath}`, 'nginx', p)
   return {
     name: 'nginx', url, endpoint: `${url}${endpointPath}`, accessLog,
-    async stop() {
-      if (p.proc.exitCode === null) p.proc.kill('SIGQUIT')
+    /** SIGQUIT: graceful (waits for requests in flight, e.g. a poll held at the gateway); SIGTERM: at once. */
+    async stop(signal = 'SIGQUIT') {
+      if (p.proc.exitCode === null) p.proc.kill(signal)
       await p.exited
     },
   }

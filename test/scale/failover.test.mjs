@@ -10,9 +10,9 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 
-import { openClients, auditExactlyOnce, figure, sleep, startEtcd, startPatroni } from './lib.mjs'
+import { openClients, auditExactlyOnce, figure, losePrimary, sleep, startEtcd, startPatroni, startPusher } from './lib.mjs'
 import { chainProblems, eventRows } from '../e2e/lib/db.mjs'
-import { events, pullUrl, pushBatch } from '../gateway/lib.mjs'
+import { pullUrl } from '../gateway/lib.mjs'
 import { freePort, makeWorkDir, psql, startGateway, waitFor } from '../lib/harness.mjs'
 
 const LONG_POLL_S = 10
@@ -48,42 +48,6 @@ after(async () => {
   }
 })
 
-const now = () => Number(process.hrtime.bigint()) / 1e6
-
-/** Pushes one event at a time to its own store; 503 means "again, same batch". */
-function startPusher(storeId, stop) {
-  const p = { storeId, acked: [], ackedAt: [], sentAt: [], unavailable: 0, unexpected: [], done: null }
-  p.done = (async () => {
-    let seq = 0
-    const deadline = Date.now() + RUN_LIMIT_MS
-    while (!stop.now && Date.now() < deadline) {
-      const batch = events(seq + 1, seq + 1, { clientId: storeId })
-      let r
-      const sent = now()
-      try {
-        r = await pushBatch(gw.endpoint, storeId, batch)
-      } catch (e) {
-        p.unexpected.push(`network: ${e.message}`)
-        await sleep(100)
-        continue
-      }
-      if (r.status === 200) {
-        p.acked.push(batch[0].args.id)
-        p.ackedAt.push(now())
-        p.sentAt.push(sent)
-        seq++
-      } else if (r.status === 503) {
-        p.unavailable++
-        await sleep(50)
-      } else {
-        p.unexpected.push(`${r.status} ${r.text}`)
-        await sleep(100)
-      }
-    }
-  })()
-  return p
-}
-
 /** Follows a store with live pulls, as the client does; records every answer. */
 function startPuller(storeId, stop) {
   const p = { statuses: {}, longest: 0, seen: 0, failures: [], done: null }
@@ -113,7 +77,7 @@ test('failover of the primary under pushes and live clients: nothing acknowledge
   const [primary, standby] = nodes
   const stop = { now: false }
   const stores = ['fo_push_a', 'fo_push_b', 'fo_push_c']
-  const pushers = stores.map((s) => startPusher(s, stop))
+  const pushers = stores.map((s) => startPusher(gw.endpoint, s, stop, { limitMs: RUN_LIMIT_MS }))
   await waitFor(() => pushers.every((p) => p.acked.length > 0), { timeout: 30_000, what: 'first pushes acknowledged' })
   const stopPull = { now: false }
   const pullers = stores.map((s) => startPuller(s, stopPull))
@@ -137,16 +101,8 @@ test('failover of the primary under pushes and live clients: nothing acknowledge
   const infoBefore = Object.fromEntries(await Promise.all(stores.map(async (s) =>
     [s, await psql(primary.url, `SELECT handle FROM livestore.store_info('${s}')`)])))
 
-  // The primary's machine is lost: its Patroni first (or it would restart
-  // Postgres in place), then its postmaster.
-  const ackedBeforeKill = pushers.reduce((n, p) => n + p.acked.length, 0)
-  await primary.kill9()
-  process.kill(primary.postmasterPid(), 'SIGKILL')
-  const tKill = now()
-
-  await waitFor(async () => (await standby.role('/primary')) === 200, { timeout: 60_000, interval: 100, what: 'pg2 promoted by Patroni' })
-  const tPromoted = now()
-  await waitFor(() => pushers.every((p) => p.ackedAt.some((x) => x > tPromoted)), { timeout: 60_000, what: 'pushes acknowledged after the failover' })
+  // The primary's machine is lost (its Patroni, then its postmaster).
+  const { ackedBeforeKill, tKill, tPromoted } = await losePrimary(primary, standby, pushers)
   // Only pushes sent after the kill count: one in flight may still have committed on pg1.
   const ackedAfterKill = pushers.flatMap((p) => p.ackedAt.filter((_, i) => p.sentAt[i] > tKill))
   const firstPushAfter = Math.min(...ackedAfterKill)

@@ -335,4 +335,62 @@ export async function auditExactlyOnce(clients, url, storeId, want) {
   assert.deepEqual(rows.map((r) => r.args.id).sort(), want, 'Postgres: every event stored once')
 }
 
+/** Milliseconds on the monotonic clock. */
+export const now = () => Number(process.hrtime.bigint()) / 1e6
+
+/**
+ * Pushes one event at a time to its own store through `endpoint` until
+ * stop.now (or limitMs); 503 means "again, same batch". Records every
+ * acknowledged event with the times its push was sent and acknowledged.
+ */
+export function startPusher(endpoint, storeId, stop, { limitMs = 120_000 } = {}) {
+  const p = { storeId, acked: [], ackedAt: [], sentAt: [], unavailable: 0, unexpected: [], done: null }
+  p.done = (async () => {
+    let seq = 0
+    const deadline = Date.now() + limitMs
+    while (!stop.now && Date.now() < deadline) {
+      const batch = events(seq + 1, seq + 1, { clientId: storeId })
+      let r
+      const sent = now()
+      try {
+        r = await pushBatch(endpoint, storeId, batch)
+      } catch (e) {
+        p.unexpected.push(`network: ${e.message}`)
+        await sleep(100)
+        continue
+      }
+      if (r.status === 200) {
+        p.acked.push(batch[0].args.id)
+        p.ackedAt.push(now())
+        p.sentAt.push(sent)
+        seq++
+      } else if (r.status === 503) {
+        p.unavailable++
+        await sleep(50)
+      } else {
+        p.unexpected.push(`${r.status} ${r.text}`)
+        await sleep(100)
+      }
+    }
+  })()
+  return p
+}
+
+/**
+ * The primary's machine is lost under the pushers: kill -9 of its Patroni
+ * first (or it would restart Postgres in place), then of its postmaster.
+ * Waits until Patroni reports the standby as primary and every pusher has
+ * an acknowledgement after that. Returns { ackedBeforeKill, tKill, tPromoted } (now()).
+ */
+export async function losePrimary(primary, standby, pushers) {
+  const ackedBeforeKill = pushers.reduce((n, p) => n + p.acked.length, 0)
+  await primary.kill9()
+  process.kill(primary.postmasterPid(), 'SIGKILL')
+  const tKill = now()
+  await waitFor(async () => (await standby.role('/primary')) === 200, { timeout: 60_000, interval: 50, what: 'the standby promoted by Patroni' })
+  const tPromoted = now()
+  await waitFor(() => pushers.every((p) => p.ackedAt.some((x) => x > tPromoted)), { timeout: 60_000, what: 'pushes acknowledged after the failover' })
+  return { ackedBeforeKill, tKill, tPromoted }
+}
+
 export { sleep }
