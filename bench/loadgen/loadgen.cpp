@@ -1089,7 +1089,6 @@ int Fanout(const Args& a) {
       .Num("reader_requests_per_s", requests / secs).Raw("latency", lat.Summary())
       .Raw("push_latency", push_lat.Summary()).Raw("gateway", proc.Summary())
       .Num("loadgen_cpu_s", own_cpu_s).Num("seconds", secs);
-      .Raw("push_latency", push_lat.Summary()).Raw("gateway", proc.Summary());
   // What reached the gateways while writing (from the first push to the drain's end).
   j.Raw("origin", Json().Int("gateways", at_end.answered).Int("pulls", at_end.pulls - at_start.pulls)
                       .Int("pushes", at_end.pushes - at_start.pushes).str());
