@@ -279,6 +279,7 @@ bool Server::Start(std::string* error) {
   }
   sockaddr_storage addr{};
   std::memcpy(&addr, res->ai_addr, res->ai_addrlen);
+  const socklen_t addr_len = res->ai_addrlen;
   bool v6 = res->ai_family == AF_INET6;
   freeaddrinfo(res);
 
@@ -299,8 +300,22 @@ bool Server::Start(std::string* error) {
   listener_ = std::thread([this] { ListenLoop(); });
   announcer_.Start();
 
+  // systemd socket activation: the socket outlives restarts, so clients
+  // reconnecting during one wait in its queue instead of being refused.
+  const int activated = ActivatedSocket();
+  socket_activated_ = activated >= 0;
+  if (!acceptor_.Open(addr, addr_len, activated, error)) {
+    *error = "cannot listen on " + config_.listen_host + ":" + port + ": " + *error;
+    stop_listener_ = true;
+    listener_.join();
+    announcer_.Stop();
+    keys_->Stop();
+    if (upstream_) upstream_->Stop();
+    return false;
+  }
+  // Connections come from the acceptor (gw/acceptor.h), spread over the pool.
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                   (v6 ? static_cast<unsigned>(MHD_USE_IPv6) : 0u);
+                   MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | (v6 ? static_cast<unsigned>(MHD_USE_IPv6) : 0u);
   std::vector<MHD_OptionItem> options = {
       {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&OnLog), this},
       {MHD_OPTION_THREAD_POOL_SIZE, config_.threads, nullptr},
@@ -311,22 +326,12 @@ bool Server::Start(std::string* error) {
       {MHD_OPTION_UNESCAPE_CALLBACK, reinterpret_cast<intptr_t>(&OnUnescape), this},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(config_.max_header_bytes), nullptr},
   };
-  // systemd socket activation: the socket outlives restarts, so clients
-  // reconnecting during one wait in its queue instead of being refused.
-  const int activated = ActivatedSocket();
-  socket_activated_ = activated >= 0;
-  if (activated >= 0) {
-    options.push_back({MHD_OPTION_LISTEN_SOCKET, activated, nullptr});
-  } else {
-    // SO_REUSEPORT too: a new gateway can bind the port before the old one stops.
-    options.push_back({MHD_OPTION_SOCK_ADDR, 0, &addr});
-    options.push_back({MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, nullptr});
-  }
   options.push_back({MHD_OPTION_END, 0, nullptr});
   daemon_ = MHD_start_daemon(flags, static_cast<uint16_t>(config_.listen_port), nullptr, nullptr, &OnAccess, this,
                              MHD_OPTION_ARRAY, options.data(), MHD_OPTION_END);
   if (daemon_ == nullptr) {
-    *error = "cannot listen on " + config_.listen_host + ":" + port;
+    *error = "cannot start the HTTP server on " + config_.listen_host + ":" + port;
+    acceptor_.Stop();
     stop_listener_ = true;
     listener_.join();
     announcer_.Stop();
@@ -334,8 +339,8 @@ bool Server::Start(std::string* error) {
     if (upstream_) upstream_->Stop();
     return false;
   }
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-  bound_port_ = info ? info->port : static_cast<uint16_t>(config_.listen_port);
+  bound_port_ = acceptor_.port() != 0 ? acceptor_.port() : static_cast<uint16_t>(config_.listen_port);
+  acceptor_.Start(daemon_);
   return true;
 }
 
@@ -345,8 +350,7 @@ void Server::Shutdown() {
   // Stop accepting and let go of the port at once: with SO_REUSEPORT the
   // kernel then routes new connections to the successor only (with systemd
   // the socket stays open in systemd). In-flight work goes on.
-  MHD_socket listen_fd = MHD_quiesce_daemon(daemon_);
-  if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+  acceptor_.Stop();
   waiters_.Close();  // held polls answer now: 200, same offset, Connection: close
   if (upstream_) upstream_->Close();                   // proxied polls likewise
   // Drain: requests still arriving on open keep-alive connections are served

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "gw/acceptor.h"
 #include "gw/announcer.h"
 #include "gw/authz.h"
 #include "gw/config.h"
@@ -106,6 +107,7 @@ class Server {
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<DecisionCache> decisions_;
   RateLimiter push_store_limit_, push_ip_limit_, pull_ip_limit_;
+  Acceptor acceptor_;
   MHD_Daemon* daemon_ = nullptr;
   uint16_t bound_port_ = 0;
   bool socket_activated_ = false;
