@@ -20,24 +20,50 @@ PageCache& PageCache::Shared() {
   return cache;
 }
 
+std::shared_ptr<const Page> PageCache::Lru::Get(const std::string& key) {
+  auto it = map_.find(key);
+  if (it == map_.end()) return nullptr;
+  order_.splice(order_.begin(), order_, it->second.at);
+  return it->second.page;
+}
+
+std::shared_ptr<const Page> PageCache::Lru::Take(const std::string& key) {
+  auto it = map_.find(key);
+  if (it == map_.end()) return nullptr;
+  auto page = std::move(it->second.page);
+  bytes -= page->items.size();
+  order_.erase(it->second.at);
+  map_.erase(it);
+  return page;
+}
+
+void PageCache::Lru::Put(const std::string& key, std::shared_ptr<const Page> page) {
+  const size_t size = page->items.size();
+  if (size > budget || map_.count(key)) return;
+  Shrink(budget - size);
+  order_.push_front(key);
+  map_.emplace(key, Entry{std::move(page), order_.begin()});
+  bytes += size;
+}
+
+void PageCache::Lru::Shrink(size_t to) {
+  while (bytes > to && !order_.empty()) Take(order_.back());
+}
+
 void PageCache::SetBudget(size_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
-  budget_ = bytes;
-  while (full_bytes_ > budget_ && !lru_.empty()) {
-    auto it = full_.find(lru_.back());
-    full_bytes_ -= it->second.page->items.size();
-    full_.erase(it);
-    lru_.pop_back();
-  }
+  main_.budget = bytes - bytes / 8;
+  probation_.budget = bytes / 8;
+  main_.Shrink(main_.budget);
+  probation_.Shrink(probation_.budget);
 }
 
 PageCache::Lookup PageCache::Find(const std::string& key, uint64_t seq) {
   Lookup out;
   std::lock_guard<std::mutex> lock(mu_);
-  auto f = full_.find(key);
-  if (f != full_.end()) {
-    lru_.splice(lru_.begin(), lru_, f->second.lru);
-    out.page = f->second.page;
+  if ((out.page = main_.Get(key))) return out;
+  if ((out.page = probation_.Take(key))) {  // wanted again: keep it for good
+    main_.Put(key, out.page);
     return out;
   }
   auto h = head_.find(key);
@@ -46,7 +72,7 @@ PageCache::Lookup PageCache::Find(const std::string& key, uint64_t seq) {
     return out;
   }
   out.leader = true;
-  if (budget_ == 0) return out;
+  if (main_.budget + probation_.budget == 0) return out;
   const std::string fkey = key + '#' + std::to_string(seq);
   auto it = flights_.find(fkey);
   if (it != flights_.end()) {
@@ -56,33 +82,16 @@ PageCache::Lookup PageCache::Find(const std::string& key, uint64_t seq) {
     return out;
   }
   out.flight = std::make_shared<PageFlight>();
-  if (seen_.size() > 100000) seen_.clear();
-  out.flight->again_ = !seen_.insert(key).second;
   flights_.emplace(fkey, out.flight);
   return out;
-}
-
-void PageCache::PutFull(const std::string& key, std::shared_ptr<const Page> page) {
-  const size_t size = page->items.size();
-  if (size > budget_ || full_.count(key)) return;
-  while (full_bytes_ + size > budget_ && !lru_.empty()) {
-    auto it = full_.find(lru_.back());
-    full_bytes_ -= it->second.page->items.size();
-    full_.erase(it);
-    lru_.pop_back();
-  }
-  lru_.push_front(key);
-  full_.emplace(key, Full{std::move(page), lru_.begin()});
-  full_bytes_ += size;
-  seen_.erase(key);
 }
 
 void PageCache::Done(const std::string& key, uint64_t seq, const std::shared_ptr<PageFlight>& flight,
                      std::shared_ptr<const Page> page, bool full) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (page && full && flight && (flight->followers_ > 0 || flight->again_)) {
-      PutFull(key, page);
+    if (page && full && flight) {
+      (flight->followers_ > 0 ? main_ : probation_).Put(key, page);
     } else if (page && !full) {
       if (head_bytes_ > kHeadMaxBytes || head_.size() > 10000) {
         head_.clear();
@@ -103,12 +112,12 @@ void PageCache::Done(const std::string& key, uint64_t seq, const std::shared_ptr
 
 size_t PageCache::full_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return full_bytes_;
+  return main_.bytes + probation_.bytes;
 }
 
 size_t PageCache::full_pages() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return full_.size();
+  return main_.size() + probation_.size();
 }
 
 }  // namespace gw

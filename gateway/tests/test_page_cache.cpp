@@ -25,34 +25,55 @@ void Build(gw::PageCache& c, const std::string& key, uint64_t seq, std::shared_p
   c.Done(key, seq, l.flight, page, full);
 }
 
-TEST(PageCache, FullPageKeptOnceWantedTwice) {
+TEST(PageCache, FullPageServedAgainWhateverTheNotificationCount) {
   gw::PageCache c;
-  Build(c, "t/h/0/10", 1, MakePage(10, 100), true);
-  EXPECT_EQ(c.full_pages(), 0u);  // one reader paging through: nothing held
   Build(c, "t/h/0/10", 1, MakePage(10, 100), true);
   EXPECT_EQ(c.full_pages(), 1u);
-  auto hit = c.Find("t/h/0/10", 99);  // any notification count: a full page never changes
+  auto hit = c.Find("t/h/0/10", 99);  // a full page never changes
   ASSERT_TRUE(hit.page);
   EXPECT_EQ(hit.page->events, 10);
-  EXPECT_FALSE(c.Find("t/other-handle/0/10", 99).page);  // the handle is part of the key
+  EXPECT_TRUE(c.Find("t/h/0/10", 100).page);
+  auto other = c.Find("t/other-handle/0/10", 99);  // the handle is part of the key
+  EXPECT_FALSE(other.page);
+  c.Done("t/other-handle/0/10", 99, other.flight, nullptr, true);
 }
 
-TEST(PageCache, FullPagesEvictedLeastRecentlyUsedFirst) {
+TEST(PageCache, OneReaderOnlyChurnsTheProbationList) {
   gw::PageCache c;
-  c.SetBudget(250);
-  for (const char* k : {"a", "b", "a", "b"}) Build(c, k, 0, MakePage(10, 100), true);
-  EXPECT_EQ(c.full_bytes(), 200u);
+  c.SetBudget(800);  // main 700, probation 100
+  for (int i = 0; i < 20; ++i) Build(c, "page" + std::to_string(i), 0, MakePage(10, 50), true);
+  EXPECT_EQ(c.full_pages(), 2u);  // the two latest
+  EXPECT_LE(c.full_bytes(), 100u);
+  EXPECT_TRUE(c.Find("page19", 0).page);  // wanted again: moved to the main list
+  for (int i = 20; i < 40; ++i) Build(c, "page" + std::to_string(i), 0, MakePage(10, 50), true);
+  EXPECT_TRUE(c.Find("page19", 0).page);
+}
+
+TEST(PageCache, MainListEvictsLeastRecentlyUsedFirst) {
+  gw::PageCache c;
+  c.SetBudget(800);  // main 700
+  for (const char* k : {"a", "b", "c"}) {
+    Build(c, k, 0, MakePage(10, 300), true);  // too big for probation: not kept
+    EXPECT_FALSE(c.Find(k, 0).page);
+  }
+  // Wanted by concurrent requests: straight to the main list.
+  auto share = [&](const std::string& k) {
+    auto l = c.Find(k, 0);
+    auto f = c.Find(k, 0);
+    ASSERT_FALSE(f.leader);
+    c.Done(k, 0, l.flight, MakePage(10, 300), true);
+  };
+  share("a");
+  share("b");
   EXPECT_TRUE(c.Find("a", 0).page);  // a is now the most recently used
-  Build(c, "c", 0, MakePage(10, 100), true);
-  Build(c, "c", 0, MakePage(10, 100), true);
+  share("c");
   EXPECT_EQ(c.full_pages(), 2u);
-  EXPECT_LE(c.full_bytes(), 250u);
   EXPECT_TRUE(c.Find("a", 0).page);
   EXPECT_TRUE(c.Find("c", 0).page);
   auto b = c.Find("b", 0);
   EXPECT_FALSE(b.page);
   c.Done("b", 0, b.flight, nullptr, true);
-  c.SetBudget(100);
+  c.SetBudget(400);
   EXPECT_EQ(c.full_pages(), 1u);
 }
 
@@ -78,7 +99,7 @@ TEST(PageCache, ConcurrentRequestsFollowOneQuery) {
   std::thread t([&] { c.Done("k", 1, leader.flight, MakePage(10, 10), true); });
   EXPECT_TRUE(follower.flight->Wait(std::chrono::seconds(10)));
   t.join();
-  auto hit = c.Find("k", 1);  // kept: it had a follower
+  auto hit = c.Find("k", 1);  // kept
   ASSERT_TRUE(hit.page);
   EXPECT_EQ(hit.page->events, 10);
 }

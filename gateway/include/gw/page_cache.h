@@ -3,9 +3,11 @@
 //   kept for the table's notification count they were read under, and 2 s
 //   (when one append wakes a thousand held polls, one query serves them all).
 // - Full pages never change for a given table, handle and offset: kept under
-//   a byte budget (--page-cache-mb), least recently used evicted first. A full
-//   page is kept only once it is wanted twice (asked for again, or by several
-//   requests at once): one reader paging through a big log holds no memory.
+//   a byte budget (--page-cache-mb), least recently used evicted first. A page
+//   built once waits in a small probation list (an eighth of the budget) and
+//   moves to the main list when asked for again (or when several requests
+//   wanted it at once): one reader paging through a big log only churns the
+//   probation list.
 // - Single flight: concurrent requests for the same page under the same
 //   notification count make one query; the others wait for its result
 //   (bounded: PageFlight::Wait), then build the page themselves if it failed.
@@ -41,7 +43,6 @@ class PageFlight {
   std::condition_variable cv_;
   bool done_ = false;
   int followers_ = 0;   // under PageCache's lock
-  bool again_ = false;  // the page was asked for before
 };
 
 class PageCache {
@@ -52,6 +53,7 @@ class PageCache {
     std::shared_ptr<PageFlight> flight;    // else: the query in flight
     bool leader = false;                   // this caller makes the query
   };
+  PageCache() { SetBudget(32u << 20); }
   static PageCache& Shared();
 
   void SetBudget(size_t bytes);
@@ -73,20 +75,29 @@ class PageCache {
     Clock::time_point at;
     std::shared_ptr<const Page> page;
   };
-  struct Full {
-    std::shared_ptr<const Page> page;
-    std::list<std::string>::iterator lru;
+  // Full pages, least recently used evicted first under a byte budget.
+  class Lru {
+   public:
+    std::shared_ptr<const Page> Get(const std::string& key);   // and marks it used
+    std::shared_ptr<const Page> Take(const std::string& key);  // and removes it
+    void Put(const std::string& key, std::shared_ptr<const Page> page);
+    void Shrink(size_t budget);
+    size_t budget = 0, bytes = 0;
+    size_t size() const { return map_.size(); }
+
+   private:
+    struct Entry {
+      std::shared_ptr<const Page> page;
+      std::list<std::string>::iterator at;
+    };
+    std::unordered_map<std::string, Entry> map_;
+    std::list<std::string> order_;  // most recently used first
   };
-  void PutFull(const std::string& key, std::shared_ptr<const Page> page);
 
   mutable std::mutex mu_;
-  size_t budget_ = 32u << 20;
   std::unordered_map<std::string, Head> head_;
   size_t head_bytes_ = 0;
-  std::unordered_map<std::string, Full> full_;
-  std::list<std::string> lru_;  // most recently used first
-  size_t full_bytes_ = 0;
-  std::unordered_set<std::string> seen_;  // full-page keys asked for once
+  Lru main_, probation_;
   std::unordered_map<std::string, std::shared_ptr<PageFlight>> flights_;
 };
 
