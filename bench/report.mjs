@@ -53,6 +53,8 @@ const mb = (x) => (x == null || !Number.isFinite(x) ? '?' : `${x.toFixed(1)} MB`
 const signed = (x) => (x >= 0 ? `+${x.toFixed(2)}` : `−${(-x).toFixed(2)}`)
 const errNote = (j) => (j && j.errors > 0 ? ` (${int(j.errors)} errors)` : '')
 const bad = (j) => !j || j.error
+// The gateway's CPU time per 1,000 events delivered (loadgen pull and storm).
+const cpuPer1k = (j) => (j?.gateway?.cpu_s == null || !j.events ? '?' : `${((j.gateway.cpu_s * 1e6) / j.events).toFixed(2)} ms`)
 
 const rows = []
 const row = (bench, kase, measured, baseline, r, target, status) =>
@@ -327,13 +329,30 @@ if (big) {
   else {
     const r = ratio(big.events_per_s, copy.rows_per_s)
     row('5 initial pull', `${int(big.expected || big.events)} events, one fresh reader`,
-      `gateway: ${int(big.events_per_s)} events/s (${big.seconds.toFixed(1)} s, ${int(big.pages)} pages, ${(big.bytes / 1e6).toFixed(0)} MB${big.complete ? '' : ', INCOMPLETE'})`,
+      `gateway: ${int(big.events_per_s)} events/s (${big.seconds.toFixed(1)} s, ${int(big.pages)} pages, ${(big.bytes / 1e6).toFixed(0)} MB${big.complete ? '' : ', INCOMPLETE'}; gateway CPU ${cpuPer1k(big)} per 1,000 events)`,
       `COPY (SELECT ...) TO STDOUT: ${int(copy.rows_per_s)} rows/s (${copy.seconds.toFixed(2)} s)`, rx(r), '≥ 0.5x COPY', met(r >= 0.5 && big.complete))
     if (small && !bad(small)) {
       const rm = ratio(big.gateway?.rss_peak_mb, small.gateway?.rss_peak_mb)
       row('5 initial pull', 'gateway memory', `peak RSS ${mb(big.gateway?.rss_peak_mb)} paging ${int(big.events)} events`,
         `peak RSS ${mb(small.gateway?.rss_peak_mb)} paging ${int(small.events)} events`, rx(rm), 'flat (≤ 1.2x for 10x the log)', met(rm <= 1.2))
     }
+  }
+}
+
+// ---- 12: cold-start storm ----
+// Clients opening one store at once, page sharing off (--page-cache-mb 0) and
+// on (the default), same run: page queries per page offset and time to all
+// caught up.
+const stormOff = readJson('storm_off.json'), stormOn = readJson('storm_on.json')
+if (stormOn) {
+  if (bad(stormOn) || bad(stormOff)) row('12 cold-start storm', '', `error: ${stormOn?.error || stormOff?.error}`, '', '', '', 'error')
+  else {
+    const side = (j) => `${int(j.page_queries)} page queries (${j.queries_per_page?.toFixed(1)} per page offset); all ${int(j.clients)} caught up in ${j.seconds_all_caught_up.toFixed(1)} s` +
+      ` (${int(j.complete_clients)} complete); ${int(j.requests)} requests, ${(j.bytes / 1e6).toFixed(0)} MB served; gateway CPU ${cpuPer1k(j)} per 1,000 events`
+    row('12 cold-start storm', `${int(stormOn.clients)} clients open one store of ${int(stormOn.expected)} events at once`,
+      `sharing on: ${side(stormOn)}`, `sharing off: ${side(stormOff)}`, rx(ratio(stormOn.seconds_all_caught_up, stormOff.seconds_all_caught_up)),
+      'each page built once (≤ 2 queries per page offset)',
+      met(stormOn.queries_per_page <= 2 && stormOn.complete_clients === stormOn.clients))
   }
 }
 

@@ -7,7 +7,7 @@
 #
 #   BENCH_QUICK=1            everything, short (about 2-3 minutes)
 #   BENCH_ONLY="push proxy"  a subset: ceiling sql push fanout hold pull proxy browser auth
-#                            cache gateways failover (or their numbers, 0-11)
+#                            cache gateways failover storm (or their numbers, 0-12)
 #   BENCH_SECONDS            measured seconds per push point and round (quick 1.5, full 5)
 #   BENCH_WARMUP             unmeasured seconds before each push point (quick 0.5, full 1)
 #   BENCH_ROUNDS             rounds per push point, sides in alternating order; the best round
@@ -26,6 +26,8 @@
 #   BENCH_FANOUT_DIAG_THREADS  a diagnosis point: 1,000 readers on a gateway with --threads N ("4"; "" skips)
 #   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
 #   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
+#   BENCH_STORM_CLIENTS      clients opening the storm store at once (quick 200, full 1000)
+#   BENCH_STORM_EVENTS       events in the storm store (10000)
 #   BENCH_PROXY_SECONDS      per proxy case (quick 2, full 10)
 #   BENCH_AUTH_SECONDS       per auth side, push and pull each (quick 1.5, full 4)
 #   BENCH_CACHE_READERS      "2000 10000" (quick "500 2000")   BENCH_CACHE_WRITES (quick 5, full 10)
@@ -61,6 +63,8 @@ HOLD_CONNS="${BENCH_HOLD_CONNS:-10000}"
 HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
 [ "${HOLD_SECONDS%.*}" -gt 25 ] 2>/dev/null && HOLD_SECONDS=25  # inside the longest long-poll timeout (40 s)
 PULL_EVENTS="${BENCH_PULL_EVENTS:-$(q 200000 1000000)}"
+STORM_CLIENTS="${BENCH_STORM_CLIENTS:-$(q 200 1000)}"
+STORM_EVENTS="${BENCH_STORM_EVENTS:-10000}"
 PROXY_SECONDS="${BENCH_PROXY_SECONDS:-$(q 2 10)}"
 AUTH_SECONDS="${BENCH_AUTH_SECONDS:-$(q 1.5 4)}"
 CACHE_READERS="${BENCH_CACHE_READERS:-$(q "500 2000" "2000 10000")}"
@@ -71,7 +75,7 @@ GATEWAYS_SECONDS="${BENCH_GATEWAYS_SECONDS:-$(q 3 8)}"
 FAILOVER_PUSHERS="${BENCH_FAILOVER_PUSHERS:-3}"
 FAILOVER_BEFORE_SECONDS="${BENCH_FAILOVER_BEFORE_SECONDS:-$(q 1 3)}"
 CEILING_SECONDS="$(q 1 3)"
-ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy browser auth cache gateways failover}"
+ONLY="${BENCH_ONLY:-ceiling sql push fanout hold pull proxy browser auth cache gateways failover storm}"
 TOKEN="bench-token"
 
 want() {  # want NAME NUMBER: is this benchmark selected?
@@ -229,7 +233,7 @@ fi
 
 # ---- the cluster, the main gateway and the reference proxy -----------------------
 NEED_DB=0
-for w in push fanout hold pull proxy auth cache gateways 2 3 4 5 6 8 9 10; do want "$w" "$w" && NEED_DB=1; done
+for w in push fanout hold pull proxy auth cache gateways storm 2 3 4 5 6 8 9 10 12; do want "$w" "$w" && NEED_DB=1; done
 if [ "$NEED_DB" = 1 ]; then
   CLUSTER="$TMP/pg"
   # fsync and synchronous_commit on (the defaults); checkpoints spaced out so
@@ -393,6 +397,23 @@ if want pull 5; then
     --expect "$PULL_EVENTS" --pid "$GW_PID" --label "$PULL_EVENTS events"
   lg "$RUN/pull_copy.json" copy --db "$DB" --sql "$COPY_SQL" --label "COPY TO STDOUT"
   stop_pid "$GW_PID"
+fi
+
+# ---- 9: cold-start storm ----------------------------------------------------------
+# STORM_CLIENTS fresh clients open one store of STORM_EVENTS events at the
+# same moment (a popular document shared): each follows the pull chain until
+# caught up. A fresh gateway per side: page sharing off (--page-cache-mb 0:
+# every client's page read from Postgres) and on (the default), so that the
+# page queries saved show in the same run.
+if want storm 12; then
+  log "9 cold-start storm: $STORM_CLIENTS clients, a store of $STORM_EVENTS events"
+  make_store storm "$STORM_EVENTS" >/dev/null || die "building the storm store failed"
+  for side in off on; do
+    if [ "$side" = off ]; then start_gateway storm_off --page-cache-mb 0; else start_gateway storm_on; fi
+    lg "$RUN/storm_$side.json" storm --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" --store storm \
+      --clients "$STORM_CLIENTS" --expect "$STORM_EVENTS" --page-events 1000 --pid "$GW_PID" --label "sharing $side"
+    stop_pid "$GW_PID"
+  done
 fi
 
 # ---- 7: browser hops ------------------------------------------------------------

@@ -14,6 +14,7 @@
 //                    [--push-url U2] [--metrics-url GW1,GW2] [--held-want N] [--cache-pid PID] [--drain-seconds S]
 //   loadgen hold     --url U --conns N --store S --hold-seconds H [--pid PID]
 //   loadgen pull     --url U --store S [--pid PID] [--expect N]
+//   loadgen storm    --url U --store S --clients C [--expect N] [--page-events P] [--pid PID]
 //   loadgen copy     --db CONNINFO --sql "COPY (...) TO STDOUT"
 //   loadgen compare  --targets name=URL,... --store S --case empty|page --seconds T
 //
@@ -1339,6 +1340,130 @@ int Pull(const Args& a) {
   return 0;
 }
 
+// ---- storm: C fresh clients open one store at the same moment ----------------------
+
+// The value of an unlabelled counter or gauge in a /metrics body (-1 if absent).
+double MetricValue(const std::string& metrics, const std::string& name) {
+  const std::string needle = "\n" + name + " ";
+  size_t p = metrics.find(needle);
+  if (p == std::string::npos) return -1;
+  return std::atof(metrics.c_str() + p + needle.size());
+}
+
+// Every client follows the pull chain from handle None as the LiveStore
+// client does (live, flagged offsets) until an empty page; reports the time
+// until every client has caught up, the requests and bytes served, and the
+// page queries the gateway made (from its /metrics, before and after).
+int Storm(const Args& a) {
+  RaiseNoFile();
+  Url ep = ParseUrl(a.Need("url"));
+  const int C = static_cast<int>(a.Int("clients", 1000));
+  const std::string store = a.Need("store");
+  const std::string token = a.Get("token");
+  const long expect = a.Int("expect", 0);
+  const long page_events = std::max(1L, static_cast<long>(a.Int("page-events", 1000)));  // the gateway's
+  const int64_t deadline_after = static_cast<int64_t>(a.Dbl("timeout", 300) * 1e6);
+  Loop loop;
+  ProcSampler proc(static_cast<int>(a.Int("pid", 0)));
+  HttpConn meta(loop, ep);
+  auto scrape = [&](std::string* out) {
+    bool done = false;
+    meta.Send(BuildRequest("GET", ep, "/metrics"), false, [&](HttpResult& r) {
+      done = true;
+      if (r.status == 200) *out = r.body;
+    });
+    loop.RunUntil([&] { return done; }, NowUs() + 10'000'000);
+  };
+  std::string before, after;
+  scrape(&before);
+
+  struct Client {
+    std::unique_ptr<HttpConn> conn;
+    Position pos;
+    bool have = false, done = false;
+    int last = 0;
+    long events = 0, requests = 0, gaps = 0;
+    int64_t done_us = 0;
+  };
+  std::vector<Client> clients(static_cast<size_t>(C));
+  long bytes = 0, errors = 0, finished = 0;
+  std::map<int, long> statuses;
+  Lat caught_up;
+  int64_t t0 = 0;
+  std::function<void(Client&)> next = [&](Client& c) {
+    c.requests++;
+    c.conn->Send(BuildRequest("GET", ep, PullPath(ep, store, token, c.have ? &c.pos.handle : nullptr,
+                                                  c.have ? &c.pos.offset : nullptr, true)),
+                 false, [&](HttpResult& r) {
+                   const std::string* h = r.Header("electric-handle");
+                   const std::string* o = r.Header("electric-offset");
+                   if (r.status != 200 || !h || !o) {
+                     errors++;
+                     statuses[r.status]++;
+                     loop.After(100'000, [&] { next(c); });
+                     return;
+                   }
+                   bytes += static_cast<long>(r.body.size());
+                   long n = 0;
+                   ForEachSeq(r.body, [&](int s) {
+                     if (s != c.last + 1) c.gaps++;
+                     c.last = s;
+                     n++;
+                   });
+                   c.events += n;
+                   c.pos.handle = *h;
+                   c.pos.offset = *o;
+                   if (n == 0 && c.have) {
+                     c.done = true;
+                     c.done_us = r.end_us;
+                     caught_up.Add(r.end_us - t0);
+                     finished++;
+                     return;
+                   }
+                   c.have = true;
+                   next(c);
+                 });
+  };
+  for (auto& c : clients) c.conn = std::make_unique<HttpConn>(loop, ep);
+  proc.Begin();
+  bool stop_sampling = false;
+  if (proc.active()) proc.Schedule(loop, 50'000, &stop_sampling);
+  t0 = NowUs();
+  // All at once, in bursts of 250 connections (the accept queue is finite).
+  for (int i = 0; i < C; i += 250) {
+    for (int k = i; k < std::min(C, i + 250); ++k) next(clients[k]);
+    loop.Run(NowUs() + 5'000);
+  }
+  loop.RunUntil([&] { return finished == C; }, t0 + deadline_after);
+  const double secs = static_cast<double>(NowUs() - t0) / 1e6;
+  proc.End();
+  stop_sampling = true;
+  long requests = 0, events = 0, gaps = 0, complete = 0;
+  for (auto& c : clients) {
+    requests += c.requests;
+    events += c.events;
+    gaps += c.gaps;
+    if (c.done && c.gaps == 0 && (expect == 0 || c.events == expect)) complete++;
+    c.conn->Close();
+  }
+  scrape(&after);
+  auto delta = [&](const char* name) {
+    const double b = MetricValue(before, name), e = MetricValue(after, name);
+    return b < 0 || e < 0 ? -1L : static_cast<long>(e - b);
+  };
+  const long page_queries = delta("livestore_gateway_page_queries_total");
+  Json j;
+  j.Str("mode", "storm").Str("label", a.Get("label")).Str("store", store).Int("clients", C).Int("expected", expect)
+      .Int("complete_clients", complete).Int("finished_clients", finished).Int("events", events).Int("gaps", gaps)
+      .Num("seconds_all_caught_up", secs).Int("requests", requests).Int("bytes", bytes).Int("errors", errors)
+      .Raw("error_statuses", StatusMapJson(statuses)).Int("page_queries", page_queries)
+      .Int("page_cache_hits", delta("livestore_gateway_page_cache_hits_total"))
+      .Num("queries_per_page", expect > 0 && page_queries >= 0 ? page_queries / (expect / page_events + 1.0) : -1)
+      .Num("events_per_s", events / secs).Raw("caught_up", caught_up.Summary()).Raw("gateway", proc.Summary());
+  std::printf("%s\n", j.str().c_str());
+  return 0;
+}
+
 // ---- copy: COPY (SELECT ...) TO STDOUT over libpq ---------------------------------
 
 int Copy(const Args& a) {
@@ -1381,7 +1506,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::fprintf(stderr,
-                 "usage: loadgen serve|ceiling|get|push|dbpush|fanout|hold|pull|copy|compare [--key value]...\n"
+                 "usage: loadgen serve|ceiling|get|push|dbpush|fanout|hold|pull|copy|compare|storm [--key value]...\n"
                  "see the header of bench/loadgen/loadgen.cpp\n");
     return 2;
   }
@@ -1408,6 +1533,7 @@ int main(int argc, char** argv) {
     if (mode == "pull") return Pull(a);
     if (mode == "copy") return Copy(a);
     if (mode == "compare") return Compare(a);
+    if (mode == "storm") return Storm(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "loadgen %s: %s\n", mode.c_str(), e.what());
     return 1;

@@ -100,6 +100,10 @@ const std::vector<Flag>& Flags() {
        true, [](Config& c, const std::string& v) { c.idle_timeout_s = ToInt("--idle-timeout", v, 1, 3600); }},
       {"--page-events", "LIVESTORE_PAGE_EVENTS", "events per built-in pull page (default 1000)", true,
        [](Config& c, const std::string& v) { c.page_events = ToInt("--page-events", v, 1, 100000); }},
+      {"--page-cache-mb", "LIVESTORE_PAGE_CACHE_MB",
+       "memory for full pull pages shared between clients, and one query per page for concurrent pulls; "
+       "0 = off (default 32)",
+       true, [](Config& c, const std::string& v) { c.page_cache_mb = ToInt("--page-cache-mb", v, 0, 1 << 20); }},
       {"--cors-origins", "LIVESTORE_CORS_ORIGINS", "comma-separated allowed browser origins; default: any", true,
        [](Config& c, const std::string& v) { c.cors_origins = SplitComma(v); }},
       {"--auth-token", "LIVESTORE_AUTH_TOKEN", "token that pulls must carry as payload.authToken", true,

@@ -10,6 +10,7 @@
 #include "gw/auth.h"
 #include "gw/config.h"
 #include "gw/log.h"
+#include "gw/page_cache.h"
 #include "gw/server.h"
 #include "gw/version.h"
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   int rc = 0;
   {
+    gw::PageCache::Shared().SetBudget(static_cast<size_t>(config.page_cache_mb) << 20);
     gw::Server server(config);
     std::string error;
     if (!server.Start(&error)) {

@@ -1,5 +1,7 @@
 #include "gw/metrics.h"
 
+#include "gw/page_cache.h"
+
 #include <sstream>
 
 namespace gw {
@@ -58,6 +60,20 @@ std::string Metrics::Render(size_t held_polls, size_t upstream_open) const {
       << "# HELP livestore_gateway_database_errors_total Failed database statements.\n"
          "# TYPE livestore_gateway_database_errors_total counter\n"
       << "livestore_gateway_database_errors_total " << database_errors_.load() << "\n"
+      << "# HELP livestore_gateway_page_queries_total Built-in pull pages read from Postgres.\n"
+         "# TYPE livestore_gateway_page_queries_total counter\n"
+      << "livestore_gateway_page_queries_total " << page_queries_.load() << "\n"
+      << "# HELP livestore_gateway_page_cache_hits_total Built-in pull pages served from the page cache\n"
+         "# (or from a concurrent identical request's query).\n"
+         "# TYPE livestore_gateway_page_cache_hits_total counter\n"
+      << "livestore_gateway_page_cache_hits_total " << page_cache_hits_.load() << "\n"
+      << "# HELP livestore_gateway_page_waits_total Built-in pull requests that waited for a concurrent\n"
+         "# identical page query instead of making their own.\n"
+         "# TYPE livestore_gateway_page_waits_total counter\n"
+      << "livestore_gateway_page_waits_total " << page_waits_.load() << "\n"
+      << "# HELP livestore_gateway_page_cache_bytes Full pages held by the page cache (--page-cache-mb).\n"
+         "# TYPE livestore_gateway_page_cache_bytes gauge\n"
+      << "livestore_gateway_page_cache_bytes " << PageCache::Shared().full_bytes() << "\n"
       << "# HELP livestore_gateway_push_rejected_total Pushes refused by a hook (livestore.reject, 422).\n"
          "# TYPE livestore_gateway_push_rejected_total counter\n"
       << "livestore_gateway_push_rejected_total " << push_rejected_.load() << "\n"

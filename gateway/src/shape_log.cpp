@@ -10,76 +10,39 @@
 
 #include "gw/log.h"
 #include "gw/offset.h"
+#include "gw/page_cache.h"
 #include "gw/pull_cache.h"
+#include "gw/shape_encode.h"
 
 namespace gw {
 namespace {
 
 constexpr const char* kUpToDate = "{\"headers\":{\"control\":\"up-to-date\"}}";
 
-struct Page {
-  int events = 0;
-  int32_t last_seq = 0;
-  std::string items;  // comma-joined insert messages
-};
+// Pages are built in the gateway from the rows of livestore.events() (see
+// gw/shape_encode.h) and shared between requests through gw::PageCache
+// (gw/page_cache.h): full pages for good, head pages while no notification
+// arrived, and one query for many identical requests at once.
 
-// Pages recently read, shared by the requests that ask for the same page
-// while no newer notification arrived for the table: when one append wakes a
-// thousand held polls, one query serves them all. An entry is valid only
-// for the table's notification count it was read under, and for 2 s (in
-// case notifications are lost while the LISTEN connection is down).
-class PageCache {
- public:
-  std::shared_ptr<const Page> Get(const std::string& key, uint64_t seq) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end() || it->second.seq != seq || Clock::now() - it->second.at > kTtl) return nullptr;
-    return it->second.page;
-  }
-  void Put(const std::string& key, uint64_t seq, std::shared_ptr<const Page> page) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (bytes_ > kMaxBytes || entries_.size() > 10000) {
-      entries_.clear();
-      bytes_ = 0;
-    }
-    bytes_ += page->items.size();
-    entries_[key] = Entry{seq, Clock::now(), std::move(page)};
-  }
-
- private:
-  static constexpr auto kTtl = std::chrono::seconds(2);
-  static constexpr size_t kMaxBytes = 64u << 20;
-  struct Entry {
-    uint64_t seq;
-    Clock::time_point at;
-    std::shared_ptr<const Page> page;
-  };
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
-  size_t bytes_ = 0;
-};
-
-PageCache& Cache() {
-  static PageCache cache;
-  return cache;
-}
-
-// A store's table and handle never change while it exists: remember them
-// (forgotten when a query says the store is gone).
+// A store's table, schema and handle never change while it exists: remember
+// them (forgotten when a query says the store is gone; looked up again by a
+// client's first pull, so that a store dropped and created again is seen).
 class StoreCache {
  public:
-  bool Get(const std::string& store, std::string* table, std::string* handle) {
+  struct Entry {
+    std::string table, schema, handle;
+  };
+  bool Get(const std::string& store, Entry* e) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = map_.find(store);
     if (it == map_.end()) return false;
-    *table = it->second.first;
-    *handle = it->second.second;
+    *e = it->second;
     return true;
   }
-  void Put(const std::string& store, const std::string& table, const std::string& handle) {
+  void Put(const std::string& store, Entry e) {
     std::lock_guard<std::mutex> lock(mu_);
     if (map_.size() > 100000) map_.clear();
-    map_[store] = {table, handle};
+    map_[store] = std::move(e);
   }
   void Forget(const std::string& store) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -88,7 +51,7 @@ class StoreCache {
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, std::pair<std::string, std::string>> map_;
+  std::unordered_map<std::string, Entry> map_;
 };
 
 StoreCache& Stores() {
@@ -97,17 +60,24 @@ StoreCache& Stores() {
 }
 
 // Finds the store's table and handle, creating the store on first sight.
+// A client's first pull asks the catalog (a cached page is keyed by the
+// handle, so a stale handle would serve a dropped store's pages).
 bool Resolve(Server& s, PullState& p, PgError* err) {
-  if (Stores().Get(p.store_id, &p.table, &p.handle)) return p.resolved = true;
+  StoreCache::Entry e;
+  if (!p.initial && Stores().Get(p.store_id, &e)) {
+    p.table = e.table, p.schema = e.schema, p.handle = e.handle;
+    return p.resolved = true;
+  }
   const std::vector<const char*> id = {p.store_id.c_str()};
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto res = s.db().Exec(Stmt::kStoreInfo, id, err);
     if (!res) return false;
     if (PQntuples(res->get()) == 1 && !PQgetisnull(res->get(), 0, 0)) {
       p.table = PQgetvalue(res->get(), 0, 0);
+      p.schema = PQgetvalue(res->get(), 0, 1);
       p.handle = PQgetvalue(res->get(), 0, 3);
       p.resolved = true;
-      Stores().Put(p.store_id, p.table, p.handle);
+      Stores().Put(p.store_id, {p.table, p.schema, p.handle});
       return true;
     }
     if (!s.db().Exec(Stmt::kCreateStore, id, err)) return false;
@@ -116,24 +86,49 @@ bool Resolve(Server& s, PullState& p, PgError* err) {
   return false;
 }
 
-bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
-  std::string after = std::to_string(p.after), limit = std::to_string(s.config().page_events);
-  const std::string key = p.table + '/' + after + '/' + limit;
-  if (auto hit = Cache().Get(key, seq)) {
-    *page = *hit;
-    return true;
-  }
-  auto res = s.db().Exec(Stmt::kShapePage, {p.store_id.c_str(), after.c_str(), limit.c_str()}, err);
+// One page from Postgres: the rows of livestore.events(), encoded here.
+bool BuildPage(Server& s, const PullState& p, const std::string& after, const std::string& limit, Page* page,
+               PgError* err) {
+  s.metrics().PageQuery();
+  auto res = s.db().Exec(Stmt::kEvents, {p.store_id.c_str(), after.c_str(), limit.c_str()}, err);
   if (!res) return false;
-  page->events = std::atoi(PQgetvalue(res->get(), 0, 0));
-  if (page->events > 0) {
-    page->last_seq = std::atoi(PQgetvalue(res->get(), 0, 1));
-    page->items.assign(PQgetvalue(res->get(), 0, 2), PQgetlength(res->get(), 0, 2));
-  }
-  // Only pages at the head are what many polls ask for at once; full
-  // catch-up pages would just hold memory.
-  if (page->events < s.config().page_events) Cache().Put(key, seq, std::make_shared<const Page>(*page));
+  PGresult* r = res->get();
+  const int n = PQntuples(r);
+  ShapeItemsEncoder enc(p.schema, p.table);
+  auto col = [r](int row, int c) { return std::string_view(PQgetvalue(r, row, c), PQgetlength(r, row, c)); };
+  for (int i = 0; i < n; ++i)
+    enc.Add({col(i, 0), col(i, 1), col(i, 2), col(i, 3), col(i, 4), col(i, 5), PQgetisnull(r, i, 1) != 0});
+  page->events = n;
+  page->last_seq = n > 0 ? std::atoi(PQgetvalue(r, n - 1, 0)) : 0;
+  page->items = enc.Take();
   return true;
+}
+
+bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
+  const int page_events = s.config().page_events;
+  const std::string after = std::to_string(p.after), limit = std::to_string(page_events);
+  // The handle is in the key: a store dropped and created again keeps its table.
+  const std::string key = p.table + '/' + p.handle + '/' + after + '/' + limit;
+  PageCache& cache = PageCache::Shared();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    PageCache::Lookup got = cache.Find(key, seq);
+    if (got.page) {
+      s.metrics().PageCacheHit();
+      *page = *got.page;
+      return true;
+    }
+    if (!got.leader) {
+      // Another request is building this page: wait for it (bounded), then
+      // look again; if it failed or took too long, build it here.
+      if (got.flight->Wait(std::chrono::seconds(5))) continue;
+      break;
+    }
+    const bool ok = BuildPage(s, p, after, limit, page, err);
+    cache.Done(key, seq, got.flight, ok ? std::make_shared<const Page>(*page) : nullptr,
+               ok && page->events >= page_events);
+    return ok;
+  }
+  return BuildPage(s, p, after, limit, page, err);
 }
 
 // Electric's answer when the client's handle is not the shape's (the store

@@ -26,6 +26,7 @@ struct Config {
   int max_connections_per_ip = 0;     // 0 = unlimited
   int idle_timeout_s = 120;
   int page_events = 1000;             // events per built-in pull page
+  int page_cache_mb = 32;             // full pages shared between pulls (gw/page_cache.h); 0 = off
   std::vector<std::string> cors_origins;  // empty = echo any Origin
   std::string auth_token;             // LIVESTORE_AUTH_TOKEN
   std::string jwt_secret;             // LIVESTORE_JWT_SECRET

@@ -29,7 +29,7 @@ struct PgError {
   bool raised_in_hook() const;
 };
 
-enum class Stmt { kAppend, kCreateStore, kHead, kStoreInfo, kStoreForTable, kShapePage, kPing, kAuthorize };
+enum class Stmt { kAppend, kCreateStore, kHead, kStoreInfo, kStoreForTable, kEvents, kPing, kAuthorize };
 
 class PgSession {
  public:

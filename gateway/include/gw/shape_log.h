@@ -15,7 +15,7 @@ namespace gw {
 
 struct PullState {
   std::string store_id;
-  std::string table, handle;  // from the catalog once resolved
+  std::string table, schema, handle;  // from the catalog once resolved
   std::string request_handle; // what the client sent, for fallbacks
   int32_t after = 0;          // serve events with seqNum > after
   bool initial = false;       // offset -1 / handle None: answer at once

@@ -178,6 +178,7 @@ MHD_Result HandleShape(Server& s, Request& r) {
   // created again under the same table has a new handle, and old handles
   // must get 409.
   p->table = table;
+  p->schema = schema;
   p->handle = PQgetvalue(res->get(), 0, 2);
   p->resolved = true;
   p->after = std::max(*after, filter.SkipThrough());  // nothing below the where's bound
