@@ -26,6 +26,7 @@
 #   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
 #   BENCH_PROXY_SECONDS      per proxy case (quick 2, full 10)
 #   BENCH_AUTH_SECONDS       per auth side, push and pull each (quick 1.5, full 4)
+#   BENCH_GATEWAY            another gateway binary to run (a before/after comparison)
 #   BENCH_PROFILE=1          afterwards, perf + pg_stat_activity profiles into the results
 set -uo pipefail
 cd "$(dirname "$0")/.."
