@@ -111,35 +111,3 @@ test('numbers and strings reach Postgres exactly as sent; hostile JSON is refuse
   assert.equal((await fetch(gw.endpoint, { method: 'HEAD' })).status, 200, 'the gateway is still up')
   assert.equal(await count('eventlog_6_exact'), 1)
 })
-
-test('pushes queue for the push workers: one worker answers every client, one winner per parent, re-sends succeed', async () => {
-  // --push-connections 1: every append waits for the one worker, in arrival order.
-  const one = await startGateway({ databaseUrl: pg.url, args: ['--push-connections', '1', '--threads', '2'] })
-  try {
-    const stores = Array.from({ length: 8 }, (_, i) => `pool-${i}`)
-    // 8 stores, 3 batches each in sequence, all stores at once.
-    await Promise.all(stores.map(async (s) => {
-      for (let k = 0; k < 3; k++) {
-        const r = await pushBatch(one.endpoint, s, events(k * 2 + 1, k * 2 + 2))
-        assert.equal(r.status, 200, r.text)
-        assert.equal(r.json.head, k * 2 + 2)
-      }
-    }))
-    for (const s of stores) assert.equal(await count(`eventlog_6_${s.replace('-', '_')}`), 6)
-    // 10 clients race for the same parent: exactly one batch is stored; the
-    // others learn the head (409), the winner's re-send is a success.
-    const racers = Array.from({ length: 10 }, (_, i) => events(7, 8, { clientId: `racer-${i}` }))
-    const answers = await Promise.all(racers.map((b) => pushBatch(one.endpoint, 'pool-0', b)))
-    const won = answers.map((r, i) => [r, i]).filter(([r]) => r.status === 200)
-    assert.equal(won.length, 1, answers.map((r) => r.status).join(','))
-    for (const r of answers.filter((r) => r.status !== 200)) {
-      assert.equal(r.status, 409, r.text)
-      assert.equal(r.json.head, 8)
-    }
-    const again = await pushBatch(one.endpoint, 'pool-0', racers[won[0][1]])
-    assert.equal(again.status, 200, again.text)
-    assert.equal(await count('eventlog_6_pool_0'), 8)
-  } finally {
-    await one.stop()
-  }
-})
