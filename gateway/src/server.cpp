@@ -298,10 +298,6 @@ bool Server::Start(std::string* error) {
   keys_->Start([this] { waiters_.Notify(kAuthWaitChannel, -1); });
   listener_ = std::thread([this] { ListenLoop(); });
   announcer_.Start();
-  push_pool_.Start(config_.push_connections, [this] {
-    PgError ignored;  // Postgres away: the first push connects again
-    db().Exec(Stmt::kPing, {}, &ignored);
-  });
 
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                    (v6 ? static_cast<unsigned>(MHD_USE_IPv6) : 0u);
@@ -333,7 +329,6 @@ bool Server::Start(std::string* error) {
     *error = "cannot listen on " + config_.listen_host + ":" + port;
     stop_listener_ = true;
     listener_.join();
-    push_pool_.Stop();
     announcer_.Stop();
     keys_->Stop();
     if (upstream_) upstream_->Stop();
@@ -364,7 +359,6 @@ void Server::Shutdown() {
     if (in_flight_.load() == 0 && since >= quiet) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  push_pool_.Stop();  // appends still running finish and resume their requests
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
   stop_listener_ = true;

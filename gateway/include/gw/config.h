@@ -22,7 +22,6 @@ struct Config {
   int upstream_timeout_s = 60;        // > Electric's 20 s long poll
   size_t max_body_bytes = 4u << 20;
   int threads = 32;                   // MHD pool threads = database connections
-  int push_connections = 16;          // push workers, each with its own database connection
   int max_connections = 20000;
   int max_connections_per_ip = 0;     // 0 = unlimited
   int idle_timeout_s = 120;

@@ -17,7 +17,6 @@
 #include "gw/key_store.h"
 #include "gw/metrics.h"
 #include "gw/pg.h"
-#include "gw/push_pool.h"
 #include "gw/rate_limit.h"
 #include "gw/waiters.h"
 
@@ -44,7 +43,6 @@ struct Request {
   std::string store_id;  // for the log line
   std::unique_ptr<PullState> pull;             // built-in pull in progress
   std::shared_ptr<ProxyTransfer> proxy;        // upstream pull in progress
-  std::unique_ptr<PushOutcome> push_outcome;  // set by a push worker before it resumes the request
   Waiter auth_wait;  // a pull held until keys or the authorization function answer (auth.h)
   ~Request();
 };
@@ -63,7 +61,6 @@ class Server {
   Metrics& metrics() { return metrics_; }
   Waiters& waiters() { return waiters_; }
   Announcer& announcer() { return announcer_; }
-  PushPool& push_pool() { return push_pool_; }
   // True while live pulls are woken through livestore.wait_changes()
   // (extension 0.3.0+): every committed write is seen there, so pushes need
   // no announcement for other gateways.
@@ -105,7 +102,6 @@ class Server {
   Metrics metrics_;
   Waiters waiters_;
   Announcer announcer_;
-  PushPool push_pool_;
   std::unique_ptr<Upstream> upstream_;
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<DecisionCache> decisions_;

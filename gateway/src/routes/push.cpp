@@ -5,12 +5,10 @@
 // hook (livestore.reject), 500 a hook failed, 503 database away.
 #include <algorithm>
 #include <cstring>
-#include <memory>
 
 #include "gw/auth.h"
 #include "gw/log.h"
 #include "gw/push_payload.h"
-#include "gw/push_pool.h"
 #include "gw/push_reply.h"
 #include "gw/routes.h"
 #include "livestore/core/store_id.h"
@@ -31,103 +29,9 @@ void Announce(Server& s, const std::string& store_id, int32_t head) {
 // Class 22 (bad data) and 54 (limits, e.g. nesting beyond Postgres's stack).
 bool IsDataError(const std::string& state) { return state.rfind("22", 0) == 0 || state.rfind("54", 0) == 0; }
 
-struct PushJob {
-  std::string store_id, claims_json;
-  size_t events;
-};
-
-PushOutcome Outcome(int status, std::string body, Headers headers = {}) {
-  return PushOutcome{status, std::move(body), std::move(headers)};
-}
-
-// Runs the append (and what a failure needs: the store's creation, the head
-// for a 409) and says what to answer. Runs on a push worker, with its own
-// database connection.
-PushOutcome Append(Server& s, const Request& r, const PushJob& job) {
-  // A UTF-8 byte order mark is ignored, as the check above ignored it.
-  const char* body = r.body.c_str();
-  if (r.body.compare(0, 3, "\xEF\xBB\xBF") == 0) body += 3;
-  const std::vector<const char*> params = {job.store_id.c_str(), body, job.claims_json.c_str()};
-  PgError err;
-  bool created = false, retried = false;
-  for (;;) {
-    if (auto res = s.db().Exec(Stmt::kAppend, params, &err)) {
-      s.metrics().PushEvents(job.events);
-      // The head includes what hooks emitted into this store; events they
-      // emitted into other stores are NOTIFYed by the extension at commit.
-      const std::string head = PQgetvalue(res->get(), 0, 0);
-      Announce(s, job.store_id, std::atoi(head.c_str()));
-      return Outcome(200, "{\"success\":true,\"head\":" + head + "}");
-    }
-    // A hook refused the batch (livestore.reject): final, nothing stored.
-    // The stock client will still re-send it (doc section 7.3).
-    if (err.sqlstate == "LS005") {
-      s.metrics().PushRejected();
-      LogInfo("push to store %s refused by a hook: %s%s%s", job.store_id.c_str(), err.message.c_str(),
-              err.detail.empty() ? "" : " detail: ", err.detail.c_str());
-      return Outcome(422, RejectedJson(err.message, err.detail));
-    }
-    // Anything else a hook raised is the server's fault, whatever its class
-    // (a division by zero is not the client's bad data, an LS001 of another
-    // store not its conflict). Only transient faults are retried first.
-    if (err.raised_in_hook() && !err.connection_lost()) {
-      if (!retried && (err.sqlstate == "40001" || err.sqlstate == "40P01")) {
-        retried = true;
-        continue;
-      }
-      s.metrics().PushHookError();
-      LogError("push to store %s failed in a hook: %s %s%s%s (context: %s)", job.store_id.c_str(),
-               err.sqlstate.c_str(), err.message.c_str(), err.detail.empty() ? "" : " detail: ", err.detail.c_str(),
-               err.context.c_str());
-      return Outcome(500, HookFailedJson(err.sqlstate));
-    }
-    if (err.sqlstate == "LS002" && !created) {  // first push to a new store
-      created = true;
-      const std::vector<const char*> id = {job.store_id.c_str()};
-      PgError create_err;
-      if (!s.db().Exec(Stmt::kCreateStore, id, &create_err)) err = create_err;
-      else continue;
-    }
-    if (err.sqlstate == "LS001") {
-      long head = -1;
-      PgError head_err;
-      const std::vector<const char*> id = {job.store_id.c_str()};
-      if (auto h = s.db().Exec(Stmt::kHead, id, &head_err); h && !PQgetisnull(h->get(), 0, 0))
-        head = std::strtol(PQgetvalue(h->get(), 0, 0), nullptr, 10);
-      // A 409 always carries the head; if Postgres went away in between,
-      // the client's retry later gets it.
-      if (head < 0)
-        return Outcome(503, PushErrorJson("database unavailable", head_err.sqlstate), {{"Retry-After", "1"}});
-      return Outcome(409, PushErrorJson(err.message, err.sqlstate, head, err.detail));
-    }
-    if (IsDataError(err.sqlstate)) return Outcome(400, PushErrorJson(err.message, err.sqlstate));
-    // A lost connection or a serialization failure: retry once. Retrying an
-    // append that did commit is safe: an identical re-send succeeds.
-    if (!retried && (err.connection_lost() || err.sqlstate == "40001" || err.sqlstate == "40P01")) {
-      retried = true;
-      continue;
-    }
-    break;
-  }
-  s.metrics().DatabaseError();
-  LogError("push to store %s failed: %s %s", job.store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
-  if (err.sqlstate == "57014") return Outcome(504, PushErrorJson("database statement timed out", err.sqlstate));
-  if (err.sqlstate == "42501" || err.sqlstate.rfind("28", 0) == 0)
-    return Outcome(403, PushErrorJson("the gateway's database role may not append", err.sqlstate));
-  if (err.connection_lost() || err.sqlstate.rfind("53", 0) == 0 || err.sqlstate == "40001" ||
-      err.sqlstate == "40P01")
-    return Outcome(503, PushErrorJson("database unavailable", err.sqlstate), {{"Retry-After", "1"}});
-  return Outcome(500, PushErrorJson("internal error", ""));
-}
-
 }  // namespace
 
 MHD_Result HandlePush(Server& s, Request& r) {
-  if (r.push_outcome) {  // resumed: the worker's answer
-    const PushOutcome out = std::move(*r.push_outcome);
-    r.push_outcome.reset();
-    return s.Reply(r, out.status, out.body, out.headers);
-  }
   const char* type = MHD_lookup_connection_value(r.conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (type && std::strncmp(type, "application/json", 16) != 0 && std::strncmp(type, "text/plain", 10) != 0)
     return s.Reply(r, 415, PushErrorJson("content-type must be application/json", ""));
@@ -158,19 +62,80 @@ MHD_Result HandlePush(Server& s, Request& r) {
   if (wait > 0)
     return s.Reply(r, 429, PushErrorJson("too many pushes", ""), {{"Retry-After", std::to_string(static_cast<int>(wait) + 1)}});
 
-  // The append runs on a push worker (push_pool.h) while this connection
-  // is suspended; the worker's answer is queued when it is resumed.
-  auto job = std::make_shared<PushJob>(PushJob{std::move(push.store_id), std::move(auth.claims_json), push.summary.count});
-  Request* req = &r;
-  MHD_suspend_connection(r.conn);
-  if (s.push_pool().Submit([&s, req, job] {
-        req->push_outcome = std::make_unique<PushOutcome>(Append(s, *req, *job));
-        MHD_resume_connection(req->conn);
-      }))
-    return MHD_YES;
-  MHD_resume_connection(r.conn);  // stopping: the pool takes nothing more
-  PushOutcome out = Append(s, r, *job);
-  return s.Reply(r, out.status, out.body, out.headers);
+  // A UTF-8 byte order mark is ignored, as the check above ignored it.
+  const char* body = r.body.c_str();
+  if (r.body.compare(0, 3, "\xEF\xBB\xBF") == 0) body += 3;
+  const std::vector<const char*> params = {push.store_id.c_str(), body, auth.claims_json.c_str()};
+  PgError err;
+  bool created = false, retried = false;
+  for (;;) {
+    if (auto res = s.db().Exec(Stmt::kAppend, params, &err)) {
+      s.metrics().PushEvents(push.summary.count);
+      // The head includes what hooks emitted into this store; events they
+      // emitted into other stores are NOTIFYed by the extension at commit.
+      const std::string head = PQgetvalue(res->get(), 0, 0);
+      Announce(s, push.store_id, std::atoi(head.c_str()));
+      return s.Reply(r, 200, "{\"success\":true,\"head\":" + head + "}");
+    }
+    // A hook refused the batch (livestore.reject): final, nothing stored.
+    // The stock client will still re-send it (doc section 7.3).
+    if (err.sqlstate == "LS005") {
+      s.metrics().PushRejected();
+      LogInfo("push to store %s refused by a hook: %s%s%s", push.store_id.c_str(), err.message.c_str(),
+              err.detail.empty() ? "" : " detail: ", err.detail.c_str());
+      return s.Reply(r, 422, RejectedJson(err.message, err.detail));
+    }
+    // Anything else a hook raised is the server's fault, whatever its class
+    // (a division by zero is not the client's bad data, an LS001 of another
+    // store not its conflict). Only transient faults are retried first.
+    if (err.raised_in_hook() && !err.connection_lost()) {
+      if (!retried && (err.sqlstate == "40001" || err.sqlstate == "40P01")) {
+        retried = true;
+        continue;
+      }
+      s.metrics().PushHookError();
+      LogError("push to store %s failed in a hook: %s %s%s%s (context: %s)", push.store_id.c_str(),
+               err.sqlstate.c_str(), err.message.c_str(), err.detail.empty() ? "" : " detail: ", err.detail.c_str(),
+               err.context.c_str());
+      return s.Reply(r, 500, HookFailedJson(err.sqlstate));
+    }
+    if (err.sqlstate == "LS002" && !created) {  // first push to a new store
+      created = true;
+      const std::vector<const char*> id = {push.store_id.c_str()};
+      PgError create_err;
+      if (!s.db().Exec(Stmt::kCreateStore, id, &create_err)) err = create_err;
+      else continue;
+    }
+    if (err.sqlstate == "LS001") {
+      long head = -1;
+      PgError head_err;
+      const std::vector<const char*> id = {push.store_id.c_str()};
+      if (auto h = s.db().Exec(Stmt::kHead, id, &head_err); h && !PQgetisnull(h->get(), 0, 0))
+        head = std::strtol(PQgetvalue(h->get(), 0, 0), nullptr, 10);
+      // A 409 always carries the head; if Postgres went away in between,
+      // the client's retry later gets it.
+      if (head < 0)
+        return s.Reply(r, 503, PushErrorJson("database unavailable", head_err.sqlstate), {{"Retry-After", "1"}});
+      return s.Reply(r, 409, PushErrorJson(err.message, err.sqlstate, head, err.detail));
+    }
+    if (IsDataError(err.sqlstate)) return s.Reply(r, 400, PushErrorJson(err.message, err.sqlstate));
+    // A lost connection or a serialization failure: retry once. Retrying an
+    // append that did commit is safe: an identical re-send succeeds.
+    if (!retried && (err.connection_lost() || err.sqlstate == "40001" || err.sqlstate == "40P01")) {
+      retried = true;
+      continue;
+    }
+    break;
+  }
+  s.metrics().DatabaseError();
+  LogError("push to store %s failed: %s %s", push.store_id.c_str(), err.sqlstate.c_str(), err.message.c_str());
+  if (err.sqlstate == "57014") return s.Reply(r, 504, PushErrorJson("database statement timed out", err.sqlstate));
+  if (err.sqlstate == "42501" || err.sqlstate.rfind("28", 0) == 0)
+    return s.Reply(r, 403, PushErrorJson("the gateway's database role may not append", err.sqlstate));
+  if (err.connection_lost() || err.sqlstate.rfind("53", 0) == 0 || err.sqlstate == "40001" ||
+      err.sqlstate == "40P01")
+    return s.Reply(r, 503, PushErrorJson("database unavailable", err.sqlstate), {{"Retry-After", "1"}});
+  return s.Reply(r, 500, PushErrorJson("internal error", ""));
 }
 
 }  // namespace gw
