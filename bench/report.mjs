@@ -252,6 +252,26 @@ for (const b of batches)
       `p99 ${rx(rP99)} reference`, 'p99 ≤ 0.33x reference', met(rP99 == null ? null : rP99 <= 1 / 3))
   }
 
+// Issue 12, targets 2 and 6: the gateway's p99 against the ceiling's at the
+// same point, and the gateway's CPU time per push (sampled from /proc over
+// the measured window; the reference proxy's alongside).
+for (const b of batches)
+  for (const c of conc) {
+    const p = push[`${b}/${c}`]
+    if (!p || bad(p.gateway) || bad(p.db)) continue
+    const { db, gateway: gw, reference: ref } = p
+    const rP99 = ratio(gw.latency?.p99_ms, db.latency?.p99_ms)
+    row('2 HTTP push', `b=${b}, c=${c}: p99 against the ceiling`, `gateway p99 ${ms(gw.latency?.p99_ms)}`,
+      `DB ceiling p99 ${ms(db.latency?.p99_ms)}`, `p99 ${rx(rP99)} ceiling`, 'p99 ≤ 1.25x ceiling', met(rP99 == null ? null : rP99 <= 1.25))
+    if (gw.server_cpu_us_per_request == null) continue
+    const us = (x) => (x == null || !Number.isFinite(x) ? '?' : `${x.toFixed(x < 10 ? 1 : 0)} µs`)
+    const refCpu = ref && !bad(ref) && ref.server_cpu_us_per_request != null
+    row('2 HTTP push', `b=${b}, c=${c}: gateway CPU`,
+      `gateway: ${us(gw.server_cpu_us_per_request)} per push, ${us(gw.server_cpu_us_per_event)} per event (${Math.round(gw.server?.cpu_pct ?? 0)}% of a core)`,
+      refCpu ? `reference: ${us(ref.server_cpu_us_per_request)} per push, ${us(ref.server_cpu_us_per_event)} per event` : '—',
+      refCpu ? `${rx(ratio(gw.server_cpu_us_per_request, ref.server_cpu_us_per_request))} reference` : '—', '—', '—')
+  }
+
 {
   const ins = readJson('diag_insert.json'), an = readJson('diag_append_notify.json'), ap = readJson('diag_append.json')
   if (ins && an && ap && !bad(ins)) {

@@ -34,6 +34,7 @@
 #   BENCH_CACHE_INTERVAL_MS  between the cache benchmark's writes (1000)
 #   BENCH_GATEWAYS_READERS   100            BENCH_GATEWAYS_SECONDS per side and round (quick 3, full 8)
 #   BENCH_FAILOVER_PUSHERS   3              BENCH_FAILOVER_BEFORE_SECONDS pushing before the kill (quick 1, full 3)
+#   BENCH_GATEWAY            another gateway binary to run (a before/after comparison)
 #   BENCH_PROFILE=1          afterwards, perf + pg_stat_activity profiles into the results
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -123,7 +124,8 @@ source test/lib/ports.sh
 TMP="$(mktemp -d /tmp/livestore-bench.XXXXXX)"
 chmod 755 "$TMP"
 # One gateway binary for the whole run, even if the work tree is rebuilt meanwhile.
-cp "$ROOT/gateway/livestore-gateway" "$TMP/livestore-gateway" || die "no gateway binary"
+# BENCH_GATEWAY=path: another gateway binary (e.g. an older build, for a before/after comparison).
+cp "${BENCH_GATEWAY:-$ROOT/gateway/livestore-gateway}" "$TMP/livestore-gateway" || die "no gateway binary"
 GATEWAY="$TMP/livestore-gateway"
 PIDS=()
 CLUSTER=""
@@ -276,8 +278,8 @@ push_side() {  # push_side SIDE C B ROUND
   case "$side" in
     db) lg "$RUN/push_db_$tag.json" dbpush --db "$DB" --sql insert "${common[@]}" --store-prefix "ins_$tag" --label "db INSERT" ;;
     append) lg "$RUN/push_append_$tag.json" dbpush --db "$DB" --sql append "${common[@]}" --store-prefix "app_$tag" --label "db append" ;;
-    gateway) lg "$RUN/push_gateway_$tag.json" push --url "$MAIN" --token "$TOKEN" "${common[@]}" --store-prefix "gw_$tag" --label gateway ;;
-    reference) lg "$RUN/push_reference_$tag.json" push --url "$REF" --token "$TOKEN" "${common[@]}" --store-prefix "ref_$tag" --label reference ;;
+    gateway) lg "$RUN/push_gateway_$tag.json" push --url "$MAIN" --token "$TOKEN" "${common[@]}" --store-prefix "gw_$tag" --label gateway --pid "$MAIN_PID" ;;
+    reference) lg "$RUN/push_reference_$tag.json" push --url "$REF" --token "$TOKEN" "${common[@]}" --store-prefix "ref_$tag" --label reference --pid "$REF_PID" ;;
   esac
 }
 if want push 2; then

@@ -8,7 +8,7 @@
 //   loadgen serve    --port P [--seconds 600]              a trivial HTTP responder
 //   loadgen ceiling  --concurrency C --seconds T [--batch B] its own ceiling against `serve` (forked)
 //   loadgen get      --url U [--method GET|HEAD] --concurrency C --seconds T
-//   loadgen push     --url U --concurrency C --batch B --seconds T --store-prefix P
+//   loadgen push     --url U --concurrency C --batch B --seconds T --store-prefix P [--pid SERVER_PID]
 //   loadgen dbpush   --db CONNINFO --sql insert|append|append-notify|cte|insert-notify --concurrency C --batch B --seconds T --store-prefix P
 //   loadgen fanout   --url U --readers R --store S --seconds T --interval-ms I [--pid PID]
 //                    [--push-url U2] [--metrics-url GW1,GW2] [--held-want N] [--cache-pid PID] [--drain-seconds S]
@@ -196,6 +196,7 @@ class ProcSampler {
     cpu_end_ = CpuS();
     t_end_ = NowUs();
   }
+  double cpu_s() const { return cpu_end_ - cpu_begin_; }
   long rss_begin() const { return rss_begin_; }
   long rss_peak() const { return rss_peak_; }
   long rss_last() const { return rss_last_; }
@@ -431,6 +432,8 @@ struct PushResult {
   std::map<int, long> statuses;
   Lat lat;
   std::string setup;
+  std::string server;  // --pid: the server's CPU and RSS over the measured window (ProcSampler)
+  double server_cpu_s = -1;
 };
 
 PushResult RunPush(const Args& a, const Url& url) {
@@ -468,6 +471,16 @@ PushResult RunPush(const Args& a, const Url& url) {
     out.setup = StatusMapJson(setup_status);
   }
   RunClock clk(a.Dbl("warmup", 1), a.Dbl("seconds", 5));
+  // --pid: the server's CPU time over exactly the measured window.
+  ProcSampler proc(static_cast<int>(a.Int("pid", 0)));
+  bool proc_ended = false;
+  if (proc.active()) {
+    loop.After(clk.measure - NowUs(), [&] { proc.Begin(); });
+    loop.After(clk.end - NowUs(), [&] {
+      proc.End();
+      proc_ended = true;
+    });
+  }
   int active = C;
   std::function<void(Client&)> issue = [&](Client& c) {
     if (NowUs() >= clk.end) {
@@ -502,6 +515,11 @@ PushResult RunPush(const Args& a, const Url& url) {
   for (auto& c : clients) issue(c);
   loop.RunUntil([&] { return active == 0; }, clk.end + 30'000'000);
   out.seconds = static_cast<double>(clk.end - clk.measure) / 1e6;
+  if (proc.active()) {
+    if (!proc_ended) proc.End();  // the last answer came before the timer ran
+    out.server = proc.Summary();
+    out.server_cpu_s = proc.cpu_s();
+  }
   return out;
 }
 
@@ -514,6 +532,12 @@ std::string PushJson(const Args& a, const char* mode, PushResult& r) {
       .Num("requests_per_s", r.requests / r.seconds).Int("errors", r.errors)
       .Raw("statuses", StatusMapJson(r.statuses)).Raw("latency", r.lat.Summary());
   if (!r.setup.empty()) j.Raw("setup_statuses", r.setup);
+  if (!r.server.empty()) {
+    // CPU time per answered push and per event stored: efficiency apart from the machine's load.
+    j.Raw("server", r.server)
+        .Num("server_cpu_us_per_request", r.requests ? r.server_cpu_s * 1e6 / r.requests : 0)
+        .Num("server_cpu_us_per_event", r.events ? r.server_cpu_s * 1e6 / r.events : 0);
+  }
   return j.str();
 }
 
@@ -571,8 +595,9 @@ int Ceiling(const Args& a) {
 int DbPush(const Args& a) {
   const std::string db = a.Need("db");
   const std::string mode = a.Get("sql", "insert");
-  // append: as the gateway runs it (livestore.notify = off, then
-  // livestore.announce() in its own transaction, when the extension has them);
+  // append: as the gateway runs it (livestore.notify = off; with extension
+  // 0.2.0 then livestore.announce() in its own transaction, with 0.3.0+
+  // nothing more: the commit publishes the wake-up);
   // append-notify: with the NOTIFY inside the append (the extension's default).
   if (mode != "insert" && mode != "append" && mode != "append-notify" && mode != "cte" && mode != "insert-notify")
     throw std::invalid_argument("--sql insert|append|append-notify|cte|insert-notify");
@@ -660,12 +685,17 @@ int DbPush(const Args& a) {
         sql = "SELECT livestore.append($1, $2::jsonb)";
         nparams = 2;
         // The session as the gateway sets it up.
+        // Extension 0.3.0+ (wait_changes): the append's commit wakes live
+        // pulls through the extension's ring, so the gateway announces
+        // nothing; before, it announced after each append.
         PGresult* g = PQexec(conn, "SELECT current_setting('livestore.notify', true) IS NOT NULL, "
-                                   "to_regprocedure('livestore.announce(text)') IS NOT NULL");
+                                   "to_regprocedure('livestore.announce(text)') IS NOT NULL, "
+                                   "to_regprocedure('livestore.wait_changes(bigint,integer)') IS NOT NULL");
         bool has_setting = false;
         if (PQresultStatus(g) == PGRES_TUPLES_OK && PQntuples(g) == 1) {
           has_setting = PQgetvalue(g, 0, 0)[0] == 't';
-          announce = mode == "append" && PQgetvalue(g, 0, 1)[0] == 't' && !std::getenv("LOADGEN_NO_ANNOUNCE");
+          announce = mode == "append" && PQgetvalue(g, 0, 1)[0] == 't' && PQgetvalue(g, 0, 2)[0] != 't' &&
+                     !std::getenv("LOADGEN_NO_ANNOUNCE");
         }
         PQclear(g);
         if (has_setting) {
