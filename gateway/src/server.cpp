@@ -283,6 +283,15 @@ bool Server::Start(std::string* error) {
   bool v6 = res->ai_family == AF_INET6;
   freeaddrinfo(res);
 
+  // systemd socket activation: the socket outlives restarts, so clients
+  // reconnecting during one wait in its queue instead of being refused.
+  const int activated = ActivatedSocket();
+  socket_activated_ = activated >= 0;
+  if (!acceptor_.Open(addr, addr_len, activated, error)) {
+    *error = "cannot listen on " + config_.listen_host + ":" + port + ": " + *error;
+    return false;
+  }
+
   // JWT keys: the configured ones now (a bad file fails the start), a JWKS
   // URL in the background (pulls that need its keys are held meanwhile).
   if (!keys_->Load(error)) return false;
@@ -300,19 +309,6 @@ bool Server::Start(std::string* error) {
   listener_ = std::thread([this] { ListenLoop(); });
   announcer_.Start();
 
-  // systemd socket activation: the socket outlives restarts, so clients
-  // reconnecting during one wait in its queue instead of being refused.
-  const int activated = ActivatedSocket();
-  socket_activated_ = activated >= 0;
-  if (!acceptor_.Open(addr, addr_len, activated, error)) {
-    *error = "cannot listen on " + config_.listen_host + ":" + port + ": " + *error;
-    stop_listener_ = true;
-    listener_.join();
-    announcer_.Stop();
-    keys_->Stop();
-    if (upstream_) upstream_->Stop();
-    return false;
-  }
   // Connections come from the acceptor (gw/acceptor.h), spread over the pool.
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | (v6 ? static_cast<unsigned>(MHD_USE_IPv6) : 0u);
