@@ -14,7 +14,7 @@
 #           so captures of different clients do not wait for each other; the
 #           "one table" rows put every client on ONE captured table (and one
 #           plain table): writers of one captured table serialize on its
-#           store's head row, which is the worst case. livestore.notify is on,
+#           store's write lock, which is the worst case. livestore.notify is on,
 #           the extension's default (a legacy backend's sessions run it so);
 #           BENCH_NOTIFY="on off" adds the captured side with it off (Postgres
 #           serializes notifying commits database-wide: this shows that part).
@@ -162,7 +162,7 @@ if part capture; then
 
 pgbench, $SECS s per run; every row becomes one v1.LegacyInserted event (one emit per statement). \"one per
 client\": each client inserts into a table of its own, captured into a store of its own; \"one for all\": every
-client inserts into the same table (captured writers then commit one after the other: the store's head row).
+client inserts into the same table (captured writers then commit one after the other: the store's write lock).
 livestore.notify as the captured writers' sessions set it (the plain side sends no NOTIFY either way).
 
 $table
@@ -255,7 +255,7 @@ BEGIN
 END \$\$;
 VACUUM ANALYZE;
 EOF
-  [ "$(sql -c "SELECT sum(head) FROM livestore.stores WHERE store_id LIKE 'work\\_%'")" = "$EVENTS" ] ||
+  [ "$(sql -c "SELECT sum(livestore.head(store_id)) FROM livestore.stores WHERE store_id LIKE 'work\\_%'")" = "$EVENTS" ] ||
     { echo "consume: the stores do not hold $EVENTS events" >&2; exit 1; }
   all_events=$(sql -c "SELECT string_agg(format('SELECT %L, \"seqNum\" FROM %I.%I', store_id, schema_name, table_name),
     ' UNION ALL ') FROM livestore.stores WHERE store_id LIKE 'work\\_%'")
