@@ -120,6 +120,7 @@ bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
     if (!got.leader) {
       // Another request is building this page: wait for it (bounded), then
       // look again; if it failed or took too long, build it here.
+      s.metrics().PageWait();
       if (got.flight->Wait(std::chrono::seconds(5))) continue;
       break;
     }
