@@ -46,11 +46,15 @@ async function waitHttp(url, what, p) {
   }, { timeout: 20_000, what })
 }
 
-/** nginx running deploy/nginx/livestore-cache.conf in front of gatewayPort. Returns { url, endpoint, stop(), accessLog }. */
+/**
+ * nginx running deploy/nginx/livestore-cache.conf in front of gatewayPort. Returns { url, endpoint, stop(),
+ * accessLog, statusUrl }: the access log has one line per request (time, connection, method, status, cache
+ * status, request and upstream times, upstream status, URI); statusUrl is the wrapper's stub_status.
+ */
 export async function startNginx({ gatewayPort, dir, endpointPath = '/api/electric' }) {
   mkdirSync(path.join(dir, 'cache'), { recursive: true })
   mkdirSync(path.join(dir, 'tmp'), { recursive: true })
-  const port = await freePort()
+  const port = await freePort(), statusPort = await freePort()
   let conf = readFileSync(NGINX_CONF, 'utf8')
   conf = replaceOnce(conf, 'listen 8080;', `listen 127.0.0.1:${port};`, NGINX_CONF)
   conf = replaceOnce(conf, 'server 127.0.0.1:8787;', `server 127.0.0.1:${gatewayPort};`, NGINX_CONF)
@@ -67,7 +71,7 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 16000; }
 http {
-  log_format cache '$request_method $status $upstream_cache_status $request_time';
+  log_format cache '$msec $connection $request_method $status $upstream_cache_status $request_time $upstream_response_time $upstream_status "$request_uri"';
   access_log ${accessLog} cache;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
@@ -75,13 +79,14 @@ http {
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
   include ${dir}/livestore-cache.conf;
+  server { listen 127.0.0.1:${statusPort}; location = /status { stub_status; } }
 }
 `)
   const p = spawnLogged('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], path.join(dir, 'nginx.out'))
   const url = `http://127.0.0.1:${port}`
   await waitHttp(`${url}${endpointPath}`, 'nginx', p)
   return {
-    name: 'nginx', url, endpoint: `${url}${endpointPath}`, accessLog,
+    name: 'nginx', url, endpoint: `${url}${endpointPath}`, accessLog, statusUrl: `http://127.0.0.1:${statusPort}/status`,
     /** SIGQUIT: graceful (waits for requests in flight, e.g. a poll held at the gateway); SIGTERM: at once. */
     async stop(signal = 'SIGQUIT') {
       if (p.proc.exitCode === null) p.proc.kill(signal)
