@@ -75,6 +75,25 @@ function nginxWorker(dir) {
   } catch { return 0 }
 }
 
+/**
+ * What nginx did with the readers' pulls (its access log, test/scale/cache-lib.mjs's format): requests by
+ * cache status, and the URLs that reached the gateway more than once (one MISS per URL is the collapse;
+ * more means nginx let identical requests through its cache lock).
+ */
+function nginxLog(file) {
+  const status = {}, misses = new Map()
+  let text = ''
+  try { text = readFileSync(file, 'utf8') } catch { return null }
+  for (const line of text.split('\n')) {
+    const f = line.split(' ')
+    if (f[2] !== 'GET') continue
+    status[f[4]] = (status[f[4]] ?? 0) + 1
+    if (f[4] === 'MISS') misses.set(f.at(-1), (misses.get(f.at(-1)) ?? 0) + 1)
+  }
+  const repeated = [...misses.values()].filter((n) => n > 1)
+  return { status, miss_urls: misses.size, urls_missed_more_than_once: repeated.length, max_misses_per_url: Math.max(0, ...misses.values()) }
+}
+
 // ---- cache: R live readers of one store through nginx against the same readers direct ----
 // A fresh gateway (and cache) per side: readers' polls would linger until their timeout.
 async function cache() {
@@ -98,7 +117,7 @@ async function cache() {
         '--readers', r, '--store', `cache_${front}_${r}_${stamp}`, '--seconds', (4 * writes * interval) / 1000,
         '--interval-ms', interval, '--max-pushes', writes, '--pid', gw.proc.pid, '--cache-pid', cachePid,
         '--drain-seconds', 20, '--samples', path.join(run, `cdf_cache_${front}_${r}.dat`), '--label', `${r} readers, ${front}`])
-      save(`cache_${front}_${r}.json`, { front, ...j })
+      save(`cache_${front}_${r}.json`, { front, ...j, ...(ngx ? { nginx_log: nginxLog(ngx.accessLog) } : {}) })
       log(`cache: ${r} readers, ${front}: measured${j.error ? ` (${j.error})` : ''}`)
       await stopAll()
     }
