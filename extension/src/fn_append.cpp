@@ -4,9 +4,9 @@
 // under the store's write lock (which serializes appends and emits to one
 // store, and writes nothing), the head is read from the log itself (as
 // committed: one probe of its primary key from the batch's parent on, see
-// ls_head_is) and, when it is the batch's parent, the rows are inserted (their
-// columns read from the jsonb in C, pg/batch_rows.cpp, by a single-row or
-// array insert); then the store's hooks run (pg/hooks.cpp). So there
+// ls_head_is) and, when it is the batch's parent, the rows are inserted (one event:
+// its columns read from the jsonb in C, pg/batch_rows.cpp, and a single-row
+// insert); then the store's hooks run (pg/hooks.cpp). So there
 // is exactly one winner per parent and no gap; other stores are not touched,
 // and no catalog row is updated per append.
 // POD locals only in this file: SPI and ereport may longjmp through it.

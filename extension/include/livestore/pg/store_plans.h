@@ -15,7 +15,7 @@ typedef struct StorePlans {
   Oid pkey;            /* its "seqNum" int4 btree primary key, InvalidOid if it has none such */
   AttrNumber seq_attno; /* "seqNum"'s column number in the table */
   SPIPlanPtr head;     /* () -> the last seqNum in the log (0 when empty) */
-  SPIPlanPtr append;   /* ($1..$6 one array per column) -> rows inserted */
+  SPIPlanPtr append;   /* ($1 batch) -> rows inserted */
   SPIPlanPtr append_one; /* ($1..$6 the columns of one event) -> rows inserted */
   SPIPlanPtr same;     /* ($1 batch) -> how many batch events are stored identically */
   SPIPlanPtr stored;   /* ($1 first, $2 last seqNum) -> jsonb array of the rows; made on first use */
