@@ -2,9 +2,11 @@
 //
 // The batch is checked in the core zone first (shape, types, chain); then,
 // under the store's write lock (which serializes appends and emits to one
-// store, and writes nothing), the head is read from the log itself (its
-// primary key's last entry, as committed) and, when it is the batch's parent,
-// the rows are inserted; then the store's hooks run (pg/hooks.cpp). So there
+// store, and writes nothing), the head is read from the log itself (as
+// committed: one probe of its primary key from the batch's parent on, see
+// ls_head_is) and, when it is the batch's parent, the rows are inserted (one event:
+// its columns read from the jsonb in C, pg/batch_rows.cpp, and a single-row
+// insert); then the store's hooks run (pg/hooks.cpp). So there
 // is exactly one winner per parent and no gap; other stores are not touched,
 // and no catalog row is updated per append.
 // POD locals only in this file: SPI and ereport may longjmp through it.
@@ -49,11 +51,9 @@ Datum ls_append(PG_FUNCTION_ARGS) {
   bool locked = false;
   StorePlans* plans = ls_lock_store(table_name, store_id, info.first_parent, &head, &locked);
   if (locked && head == info.first_parent) {
-    Datum args[1] = {JsonbPGetDatum(batch)};
-    int rc = SPI_execute_plan(plans->append, args, nullptr, false, 0);
-    if (rc != SPI_OK_INSERT) elog(ERROR, "livestore: append failed: %s", SPI_result_code_string(rc));
-    if (SPI_processed != (uint64)info.count)
-      elog(ERROR, "livestore: appended " UINT64_FORMAT " rows of a %d-event batch", SPI_processed, info.count);
+    const uint64 written = ls_append_rows(plans, batch, info.count);
+    if (written != (uint64)info.count)
+      elog(ERROR, "livestore: appended " UINT64_FORMAT " rows of a %d-event batch", written, info.count);
     ls_note_head(table_name, info.last_seq);
     head = ls_finish_write(store_id, table_name, plans, info.first_seq, info.last_seq, batch);
   } else {

@@ -6,22 +6,36 @@
 // POD locals only in this file: SPI and ereport may longjmp through it.
 extern "C" {
 #include "postgres.h"
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "executor/tuptable.h"
 }
 #include "livestore/bridge.h"
+#include "livestore/pg/batch_rows.h"
 #include "livestore/pg/raise.h"
 #include "livestore/pg/store_plans.h"
 
@@ -93,7 +107,66 @@ bool LockLog(StorePlans* p) {
   LockRelationOid(p->relid, RowExclusiveLock);
   return !p->stale || SearchSysCacheExists1(RELOID, ObjectIdGetDatum(p->relid));
 }
+// The log's primary key when it is the single "seqNum" int4 btree column that
+// create_store() and adopt make (ls_head_is probes it), else InvalidOid.
+void FindSeqKey(Oid relid, Oid* pkey, AttrNumber* seq_attno) {
+  *pkey = InvalidOid;
+  *seq_attno = InvalidAttrNumber;
+  Relation rel = table_open(relid, AccessShareLock);
+  Oid pk = RelationGetPrimaryKeyIndex(rel);
+  if (OidIsValid(pk)) {
+    Relation idx = index_open(pk, AccessShareLock);
+    const AttrNumber col = idx->rd_index->indnkeyatts == 1 ? idx->rd_index->indkey.values[0] : InvalidAttrNumber;
+    if (idx->rd_rel->relam == BTREE_AM_OID && col > 0 && idx->rd_opfamily[0] == INTEGER_BTREE_FAM_OID &&
+        idx->rd_opcintype[0] == INT4OID && TupleDescAttr(RelationGetDescr(rel), col - 1)->atttypid == INT4OID &&
+        strcmp(NameStr(TupleDescAttr(RelationGetDescr(rel), col - 1)->attname), "seqNum") == 0) {
+      *pkey = pk;
+      *seq_attno = col;
+    }
+    index_close(idx, AccessShareLock);
+  }
+  table_close(rel, AccessShareLock);
+}
+
 }  // namespace
+
+bool ls_head_is(StorePlans* p, int32 parent) {
+  if (!OidIsValid(p->pkey)) return false;
+  // Gone (or swapped) under a concurrent DDL: the SQL way says what is there.
+  Relation idx = try_relation_open(p->pkey, AccessShareLock);
+  if (idx == nullptr) return false;
+  if (idx->rd_rel->relkind != RELKIND_INDEX || idx->rd_index->indrelid != p->relid) {
+    relation_close(idx, AccessShareLock);
+    return false;
+  }
+  Relation rel = table_open(p->relid, NoLock);  // LockLog holds it
+  // As committed now, like ls_log_head(plans, true), this transaction's
+  // earlier writes included (SPI would count the command up, too).
+  CommandCounterIncrement();
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  ScanKeyData key;
+  ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_INT4GE, Int32GetDatum(parent));
+  IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+  index_rescan(scan, &key, 1, nullptr, 0);
+  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  // The rows from `parent` on, in order: the head is `parent` when the first
+  // one is `parent` itself and none follows it (no row at all for 0: seqNums
+  // start at 1). Any other answer goes to ls_log_head for the head itself.
+  int seen = 0;
+  bool fits = true;
+  while (fits && index_getnext_slot(scan, ForwardScanDirection, slot)) {
+    bool isnull = false;
+    fits = seen == 0 && DatumGetInt32(slot_getattr(slot, p->seq_attno, &isnull)) == parent;
+    ++seen;
+  }
+  const bool is_head = fits && seen == (parent > 0 ? 1 : 0);
+  ExecDropSingleTupleTableSlot(slot);
+  index_endscan(scan);
+  UnregisterSnapshot(snap);
+  table_close(rel, NoLock);
+  index_close(idx, NoLock);
+  return is_head;
+}
 
 StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 parent, int32* head, bool* locked) {
   for (int attempt = 0;; ++attempt) {
@@ -131,7 +204,7 @@ StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 pa
       got = true;
     }
     if (alive) {
-      *head = ls_log_head(p, true);
+      *head = parent >= 0 && ls_head_is(p, parent) ? parent : ls_log_head(p, true);
       *locked = parent < 0 || *head == parent;
       // A batch that cannot be written lets the next writer in at once
       // instead of holding the store until its own transaction ends.
@@ -180,10 +253,12 @@ void ls_forget_plans(const char* table_name) {
   if (g_plans == nullptr) return;
   StorePlans* p = (StorePlans*)hash_search(g_plans, table_name, HASH_FIND, nullptr);
   if (p == nullptr) return;
-  SPIPlanPtr head = p->head, append = p->append, same = p->same, stored = p->stored, emit = p->emit;
+  SPIPlanPtr head = p->head, append = p->append, append_one = p->append_one, same = p->same, stored = p->stored,
+             emit = p->emit;
   hash_search(g_plans, table_name, HASH_REMOVE, nullptr);
   SPI_freeplan(head);
   SPI_freeplan(append);
+  SPI_freeplan(append_one);
   SPI_freeplan(same);
   if (stored != nullptr) SPI_freeplan(stored);
   if (emit != nullptr) SPI_freeplan(emit);
@@ -224,13 +299,22 @@ StorePlans* ls_plans_try(const char* table_name) {
   appendStringInfo(&sql, "SELECT COALESCE(pg_catalog.max(t.\"seqNum\"), 0) FROM %s t", qualified);
   SPIPlanPtr head = ls_prepare_kept(sql.data, 0, nullptr);
 
+  // One event: its columns as read in C (pg/batch_rows.cpp), the values of
+  // a single-row insert. More: the batch through jsonb_to_recordset (arrays
+  // per column measured slower at 50 events).
+  // The log's columns in its order, as both inserts name them.
+  const char* const columns = "(\"seqNum\", \"parentSeqNum\", \"name\", \"args\", \"clientId\", \"sessionId\")";
+  resetStringInfo(&sql);
+  appendStringInfo(&sql, "INSERT INTO %s %s VALUES ($1, $2, $3, $4, $5, $6)", qualified, columns);
+  Oid one_types[6] = {INT4OID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID};
+  SPIPlanPtr append_one = ls_prepare_kept(sql.data, 6, one_types);
+
   resetStringInfo(&sql);
   appendStringInfo(&sql,
-                   "INSERT INTO %s (\"seqNum\", \"parentSeqNum\", \"name\", \"args\", \"clientId\", \"sessionId\") "
-                   "SELECT x.\"seqNum\", x.\"parentSeqNum\", x.name, "
+                   "INSERT INTO %s %s SELECT x.\"seqNum\", x.\"parentSeqNum\", x.name, "
                    "COALESCE(x.args, 'null'::pg_catalog.jsonb), x.\"clientId\", x.\"sessionId\" "
                    "FROM pg_catalog.jsonb_to_recordset($1) %s",
-                   qualified, kRecordColumns);
+                   qualified, columns, kRecordColumns);
   Oid append_types[1] = {JSONBOID};
   SPIPlanPtr append = ls_prepare_kept(sql.data, 1, append_types);
 
@@ -253,12 +337,28 @@ StorePlans* ls_plans_try(const char* table_name) {
   strlcpy(p->schema_name, schema, NAMEDATALEN);
   p->relid = relid;
   p->stale = false;
+  FindSeqKey(relid, &p->pkey, &p->seq_attno);
   p->head = head;
   p->append = append;
+  p->append_one = append_one;
   p->same = same;
   p->stored = nullptr;
   p->emit = nullptr;
   return p;
+}
+
+uint64 ls_append_rows(StorePlans* plans, Jsonb* batch, int count) {
+  Datum args[LS_BATCH_COLUMNS];
+  if (count == 1) {
+    LsBatchColumns cols;
+    ls_batch_columns(batch, count, &cols);
+    for (int c = 0; c < LS_BATCH_COLUMNS; ++c) args[c] = cols.values[c][0];
+  } else {
+    args[0] = JsonbPGetDatum(batch);
+  }
+  int rc = SPI_execute_plan(count == 1 ? plans->append_one : plans->append, args, nullptr, false, 0);
+  if (rc != SPI_OK_INSERT) elog(ERROR, "livestore: append failed: %s", SPI_result_code_string(rc));
+  return SPI_processed;
 }
 
 uint64 ls_emit_rows(StorePlans* plans, int32 head, Datum events) {

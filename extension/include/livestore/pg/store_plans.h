@@ -5,14 +5,18 @@
 #error "store_plans.h is a Postgres-zone header: include postgres.h first"
 #endif
 #include "executor/spi.h"
+#include "utils/jsonb.h"
 
 typedef struct StorePlans {
   char table_name[64]; /* hash key */
   char schema_name[NAMEDATALEN];
   Oid relid;           /* the log table when the plans were made */
   bool stale;          /* set by the relcache callback */
+  Oid pkey;            /* its "seqNum" int4 btree primary key, InvalidOid if it has none such */
+  AttrNumber seq_attno; /* "seqNum"'s column number in the table */
   SPIPlanPtr head;     /* () -> the last seqNum in the log (0 when empty) */
   SPIPlanPtr append;   /* ($1 batch) -> rows inserted */
+  SPIPlanPtr append_one; /* ($1..$6 the columns of one event) -> rows inserted */
   SPIPlanPtr same;     /* ($1 batch) -> how many batch events are stored identically */
   SPIPlanPtr stored;   /* ($1 first, $2 last seqNum) -> jsonb array of the rows; made on first use */
   SPIPlanPtr emit;     /* ($1 head, $2 events) -> rows inserted; made on first use */
@@ -44,9 +48,18 @@ StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 pa
  * whatever the isolation level), else as this statement's snapshot sees it. */
 int32 ls_log_head(StorePlans* plans, bool latest);
 
+/* Whether the store's head is `parent` as committed now: one probe of the
+ * primary key from `parent` on (no executor, no page read whole). False
+ * also when the log has no suitable primary key: then ask ls_log_head. */
+bool ls_head_is(StorePlans* plans, int32 parent);
+
 /* After a write under the store's lock: while this library serves extension
  * SQL older than 0.3.0 (heads kept in livestore.stores), sets that column. */
 void ls_note_head(const char* table_name, int32 head);
+
+/* append()'s insert: the rows of a checked batch of `count` events.
+ * Returns rows inserted. */
+uint64 ls_append_rows(StorePlans* plans, Jsonb* batch, int count);
 
 /* emit()'s insert: the events numbered after `head` (the store's head, under
  * its lock), identities filled in. Returns rows inserted. */
