@@ -113,26 +113,40 @@ void Server::AddCors(Request& r, MHD_Response* resp) const {
   }
 }
 
-MHD_Result Server::Queue(Request& r, int status, MHD_Response* response) {
+void Server::Complete(Request& r, MHD_Response* response) const {
   AddCors(r, response);
   // Only pull answers say what a shared cache may keep; everything else
   // (pushes, pings, errors, 401/403, metrics) must never be stored.
   if (MHD_get_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL) == nullptr)
     MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (closing_) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
-  r.status = status;
-  MHD_Result ret = MHD_queue_response(r.conn, static_cast<unsigned>(status), response);
+}
+
+MHD_Result Server::Queue(Request& r, int status, MHD_Response* response) {
+  Complete(r, response);
+  MHD_Result ret = QueueComplete(r, status, response);
   MHD_destroy_response(response);
   return ret;
 }
 
-MHD_Result Server::Reply(Request& r, int status, const std::string& body, const Headers& headers,
-                         const char* content_type) {
+MHD_Result Server::QueueComplete(Request& r, int status, MHD_Response* response) {
+  r.status = status;
+  return MHD_queue_response(r.conn, static_cast<unsigned>(status), response);
+}
+
+MHD_Response* Server::Build(const std::string& body, const Headers& headers, const char* content_type) {
   MHD_Response* resp =
       MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
-  if (resp == nullptr) return MHD_NO;
+  if (resp == nullptr) return nullptr;
   if (content_type && !body.empty()) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   for (const auto& [k, v] : headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
+  return resp;
+}
+
+MHD_Result Server::Reply(Request& r, int status, const std::string& body, const Headers& headers,
+                         const char* content_type) {
+  MHD_Response* resp = Build(body, headers, content_type);
+  if (resp == nullptr) return MHD_NO;
   return Queue(r, status, resp);
 }
 

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <random>
 
+#include "gw/answer_cache.h"
 #include "gw/log.h"
 #include "gw/offset.h"
 #include "gw/page_cache.h"
@@ -158,7 +159,40 @@ bool SameStore(Server& s, PullState& p) {
   return false;
 }
 
-MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failure) {
+// The key of r's answer in gw::AnswerCache, or "" when it is not shared: only
+// live pulls of the LiveStore endpoint that are answered at once (their page
+// has events, or their offset was flagged), never an expired poll's answer or
+// one while the gateway stops. All the answer depends on besides the page is
+// in the key.
+std::string ShareKey(Server& s, Request& r) {
+  const PullState& p = *r.pull;
+  if (!p.flag_offsets || !p.live || p.initial || p.filter || p.electric_caching || p.refetch_on_new_handle ||
+      p.waiter.expired || s.closing())
+    return "";
+  const char* origin = MHD_lookup_connection_value(r.conn, MHD_HEADER_KIND, "Origin");
+  std::string key;
+  key.reserve(p.table.size() + p.handle.size() + p.request_offset.size() + 64);
+  key += p.table, key += '/', key += p.handle, key += '/', key += std::to_string(p.after);
+  key += '/', key += std::to_string(s.config().page_events), key += p.flagged_request ? "/f/" : "/w/";
+  key += p.request_offset, key += p.private_credentials ? "/p/" : "/s/", key += p.cursor;
+  if (origin != nullptr) key += "/o/", key += origin;
+  return key;
+}
+
+// r's answer as another request built it (gw/answer_cache.h), if there is one.
+bool QueueShared(Server& s, Request& r, const std::string& share, uint64_t seq, MHD_Result* ret) {
+  if (share.empty()) return false;
+  SharedResponse answer = AnswerCache::Shared().Find(share, seq);
+  if (!answer) return false;
+  s.metrics().AnswerShared();
+  *ret = s.QueueComplete(r, 200, answer.get());
+  return true;
+}
+
+// `share`: r's key in gw::AnswerCache ("" not shared), `seq` the notification
+// count its page was read under.
+MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failure, const std::string& share = "",
+                  uint64_t seq = 0) {
   PullState& p = *r.pull;
   const bool has_data = page.events > 0;  // offsets are log positions: filtered or not
   const std::string filtered = p.filter ? FilterShapeItems(*p.filter, page.items) : std::string();
@@ -201,7 +235,14 @@ MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failur
   std::string etag = "\"" + handle + ":" + p.request_offset + ":" + offset;
   if (!has_data) etag += ":" + std::to_string(Clock::now().time_since_epoch().count());
   h.emplace_back("etag", etag + "\"");
-  return s.Reply(r, 200, body, h, "application/json; charset=utf-8");
+  if (share.empty() || transient_failure) return s.Reply(r, 200, body, h, "application/json; charset=utf-8");
+  MHD_Response* resp = Server::Build(body, h, "application/json; charset=utf-8");
+  if (resp == nullptr) return MHD_NO;
+  s.Complete(r, resp);
+  SharedResponse answer = ShareResponse(resp);
+  AnswerCache::Shared().Put(share, seq, answer, body.size());
+  s.metrics().AnswerBuilt();
+  return s.QueueComplete(r, 200, answer.get());
 }
 
 }  // namespace
@@ -253,10 +294,14 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     PgError err;
     Page page;
     uint64_t seq = 0;
+    std::string share;
+    MHD_Result shared;
     bool ok = p.resolved || Resolve(s, p, &err);
     if (ok) {
       if (p.refetch_on_new_handle && !p.initial && p.request_handle != p.handle) return MustRefetch(s, r);
       seq = s.waiters().Seq(p.table);  // before the query: see Waiters::Suspend
+      share = ShareKey(s, r);
+      if (QueueShared(s, r, share, seq, &shared)) return shared;
       ok = Query(s, p, seq, &page, &err);
     }
     if (!ok) {
@@ -277,8 +322,11 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
       continue;
     }
     if (page.events > 0 && p.refetch_on_new_handle && p.held && !SameStore(s, p)) return MustRefetch(s, r);
-    if (page.events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing())
-      return Answer(s, r, page, false);
+    if (page.events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing()) {
+      // Built meanwhile by a request that shared this one's page query?
+      if (QueueShared(s, r, share, seq, &shared)) return shared;
+      return Answer(s, r, page, false, share, seq);
+    }
     p.waiter.table = p.table;
     p.waiter.after = p.after;
     p.held = true;

@@ -20,6 +20,8 @@ class Metrics {
   void PageQuery() { page_queries_++; }        // a built-in pull page read from Postgres
   void PageCacheHit() { page_cache_hits_++; }  // one served from gw::PageCache
   void PageWait() { page_waits_++; }           // a request waited for another's identical page query
+  void AnswerBuilt() { answers_built_++; }     // a shareable live pull answer built (gw/answer_cache.h)
+  void AnswerShared() { answers_shared_++; }   // one queued as another request had built it
   void PushRejected() { push_rejected_++; }     // a hook called livestore.reject: 422
   void PushHookError() { push_hook_errors_++; }  // any other error raised in a hook: 500
   void JwksFetch(bool ok, size_t keys) {            // one JWKS fetch attempt; keys held after it
@@ -47,6 +49,7 @@ class Metrics {
   std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0}, push_rejected_{0},
       push_hook_errors_{0}, upstream_cancelled_{0}, upstream_rotations_{0},
       upstream_rotation_requests_{0}, page_queries_{0}, page_cache_hits_{0}, page_waits_{0};
+  std::atomic<uint64_t> answers_built_{0}, answers_shared_{0};
   std::atomic<uint64_t> jwks_fetches_ok_{0}, jwks_fetches_failed_{0}, jwks_keys_{0}, auth_pending_{0},
       authorize_cache_hits_{0};
   std::array<std::atomic<uint64_t>, 3> authorize_calls_{};

@@ -83,6 +83,13 @@ class Server {
                    const char* content_type = "application/json");
   MHD_Result ReplyError(Request& r, int status, const std::string& message, const Headers& headers = {});
   MHD_Result Queue(Request& r, int status, MHD_Response* response);
+  // The same in steps, for an answer queued on many connections (gw/answer_cache.h):
+  // a response with the headers given; the headers every answer to r gets
+  // (CORS for r's Origin, cache-control, Connection while closing); queued
+  // as it is, keeping the caller's reference.
+  static MHD_Response* Build(const std::string& body, const Headers& headers, const char* content_type);
+  void Complete(Request& r, MHD_Response* response) const;
+  MHD_Result QueueComplete(Request& r, int status, MHD_Response* response);
 
  private:
   static MHD_Result OnAccess(void* cls, MHD_Connection* c, const char* url, const char* method,
