@@ -139,6 +139,11 @@ void PageCache::Done(const std::string& key, uint64_t seq, const std::shared_ptr
   if (flight) flight->Finish();
 }
 
+int PageCache::Followers(const std::shared_ptr<PageFlight>& flight) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return flight ? flight->followers_ : 0;
+}
+
 size_t PageCache::full_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return main_.bytes + probation_.bytes;

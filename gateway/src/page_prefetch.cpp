@@ -54,11 +54,19 @@ void PagePrefetcher::Loop() {
       LogError("page prefetch of store %s: %s", job.src.store_id.c_str(), e.what());
       b.page = nullptr;  // its followers read the page themselves
     }
+    // A request already waits for this page: the client is waiting on
+    // Postgres, so read the page after it right away (still one at a time
+    // for this store, one page ahead of what the client asked for).
+    const bool waited_for = b.page && b.full && b.page->more && PageCache::Shared().Followers(b.flight) > 0;
     {
-      // Free for the next prefetch before the page is handed over: the
-      // request waiting for it asks for the one after it at once.
       std::lock_guard<std::mutex> lock(mu_);
-      busy_.erase(job.src.table + '/' + job.src.handle);
+      if (waited_for && !stop_) {
+        queue_.push_front({job.src, b.page->last_seq, job.page_events});
+      } else {
+        // Free for the next prefetch before the page is handed over: the
+        // request waiting for it asks for the one after it at once.
+        busy_.erase(job.src.table + '/' + job.src.handle);
+      }
     }
     if (b.flight) PageCache::Shared().Done(b.key, b.seq, b.flight, b.page, b.full);
   }

@@ -5,6 +5,7 @@
 // the counts in /metrics say which pages were prefetched, which read for a
 // request and which served from the cache; never a prefetch past the head.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { after, before, test } from 'node:test'
 
 import { psql, startCluster, startGateway, waitFor } from '../lib/harness.mjs'
@@ -124,6 +125,37 @@ test('/v1/shape pages are prefetched too, and equal the pages read for their req
   assert.equal(m1.prefetches - m0.prefetches, 2)
   assert.equal(m1.hits - m0.hits, 2)
   assert.deepEqual(answers, await shape(off))
+})
+
+test('a request that comes while its page is being prefetched waits for that read, and is served its page', async () => {
+  assert.equal((await pushBatch(on.endpoint, 'pf-e', events(1, 13))).status, 200)
+  const table = await psql(pg.url, `SELECT table_name FROM livestore.store_info('pf-e')`)
+  const m0 = await metrics(on)
+  const first = await get(pullUrl(on.endpoint, { storeId: 'pf-e' }))  // 1-3; 4-6 prefetched
+  await waitFor(async () => (await metrics(on)).prefetches === m0.prefetches + 1, { what: 'prefetch of 4-6' })
+  const at = (a) => pullUrl(on.endpoint, { storeId: 'pf-e', handle: a.headers['electric-handle'], offset: a.headers['electric-offset'] })
+  // Hold the prefetch of 7-9 on a lock, so that the request for 7-9 waits for it.
+  const locker = spawn('psql', [pg.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'ignore', 'inherit'] })
+  locker.stdin.write(`BEGIN; LOCK TABLE public."${table}" IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(0);\n`)
+  try {
+    await waitFor(async () => (await psql(pg.url, `SELECT count(*) FROM pg_locks WHERE relation = 'public."${table}"'::regclass AND mode = 'AccessExclusiveLock' AND granted`)) !== '0', { what: 'the lock' })
+    const second = await get(at(first))  // 4-6 from the cache; 7-9 prefetched, waits on the lock
+    await waitFor(async () => (await psql(pg.url, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%livestore.events%'`)) === '1', { what: 'the prefetch waits on the lock' })
+    const third = get(at(second))  // waits for the prefetch of 7-9
+    await new Promise((r) => setTimeout(r, 1000))
+    locker.stdin.end('COMMIT;\n')
+    const answers = [first, second, await third]
+    // 10-12 is read ahead as well (right after 7-9, the client waiting on it).
+    await waitFor(async () => (await metrics(on)).prefetches === m0.prefetches + 3, { what: 'prefetch of 10-12' })
+    answers.push(await get(at(answers[2])))
+    const m1 = await metrics(on)
+    assert.deepEqual(answers.map(seqs), [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]])
+    assert.equal(m1.queries - m0.queries, 1, 'only page 1-3 was read for its request')
+    assert.equal(m1.hits - m0.hits, 3)
+  } finally {
+    if (locker.exitCode === null) locker.stdin.end('ROLLBACK;\n')
+    await new Promise((r) => (locker.exitCode !== null ? r() : locker.on('exit', r)))
+  }
 })
 
 test('without a page cache (--page-cache-mb 0) nothing is prefetched', async () => {

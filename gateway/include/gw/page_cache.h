@@ -74,6 +74,9 @@ class PageCache {
   void Done(const std::string& key, uint64_t seq, const std::shared_ptr<PageFlight>& flight,
             std::shared_ptr<const Page> page, bool full);
 
+  // Requests waiting for a flight now.
+  int Followers(const std::shared_ptr<PageFlight>& flight) const;
+
   size_t full_bytes() const;
   size_t full_pages() const;
 

@@ -7,10 +7,11 @@
 // never a request thread's) into the page cache, where the client's next
 // request finds it (or waits for it, as for any page being built).
 // Bounded: one prefetch queued or running per store handle, a short queue
-// (prefetches that find it full are dropped), never more than the one page
-// after a page served (a prefetched page triggers nothing), never past the
-// head (the page read shows whether events follow), only pages that fit the
-// page cache (--page-cache-mb 0 turns prefetching off). A page that comes back
+// (prefetches that find it full are dropped), one page ahead of the client:
+// the page after a page served, or, when a request already waits for the
+// page a prefetch reads (the client is waiting on Postgres), the page after
+// that one; never past the head (the page read shows whether events follow),
+// only pages that fit the page cache (--page-cache-mb 0 turns it off). A page that comes back
 // short is the head page: cached under its notification count like any head
 // page. A failed prefetch caches nothing: the request builds the page itself.
 #pragma once
