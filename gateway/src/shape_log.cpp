@@ -21,9 +21,10 @@ constexpr const char* kUpToDate = "{\"headers\":{\"control\":\"up-to-date\"}}";
 constexpr const char* kCommaUpToDate = ",{\"headers\":{\"control\":\"up-to-date\"}}";
 
 // Pages are built in the gateway from the rows of livestore.events() (see
-// gw/shape_encode.h) and shared between requests through gw::PageCache
+// gw/page_read.h) and shared between requests through gw::PageCache
 // (gw/page_cache.h): full pages for good, head pages while no notification
-// arrived, and one query for many identical requests at once.
+// arrived, and one query for many identical requests at once. After a full
+// page the next one is read ahead (gw/page_prefetch.h).
 
 // A store's table, schema and handle never change while it exists: remember
 // them (forgotten when a query says the store is gone; looked up again by a
