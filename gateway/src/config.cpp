@@ -104,6 +104,10 @@ const std::vector<Flag>& Flags() {
        "memory for full pull pages shared between clients, and one query per page for concurrent pulls; "
        "0 = off (default 32)",
        true, [](Config& c, const std::string& v) { c.page_cache_mb = ToInt("--page-cache-mb", v, 0, 1 << 20); }},
+      {"--page-prefetch", "LIVESTORE_PAGE_PREFETCH",
+       "threads, each with one database connection, that read the page after a full page served while the client "
+       "receives it; 0 = off (default 1)",
+       true, [](Config& c, const std::string& v) { c.page_prefetch = ToInt("--page-prefetch", v, 0, 64); }},
       {"--cors-origins", "LIVESTORE_CORS_ORIGINS", "comma-separated allowed browser origins; default: any", true,
        [](Config& c, const std::string& v) { c.cors_origins = SplitComma(v); }},
       {"--auth-token", "LIVESTORE_AUTH_TOKEN", "token that pulls must carry as payload.authToken", true,

@@ -27,6 +27,14 @@ std::shared_ptr<const Page> PageCache::Lru::Get(const std::string& key) {
   return it->second.page;
 }
 
+std::shared_ptr<const Page> PageCache::Lru::Claim(const std::string& key) {
+  auto it = map_.find(key);
+  if (it == map_.end() || !it->second.unclaimed) return nullptr;
+  it->second.unclaimed = false;
+  order_.splice(order_.begin(), order_, it->second.at);
+  return it->second.page;
+}
+
 std::shared_ptr<const Page> PageCache::Lru::Take(const std::string& key) {
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
@@ -37,12 +45,12 @@ std::shared_ptr<const Page> PageCache::Lru::Take(const std::string& key) {
   return page;
 }
 
-void PageCache::Lru::Put(const std::string& key, std::shared_ptr<const Page> page) {
+void PageCache::Lru::Put(const std::string& key, std::shared_ptr<const Page> page, bool unclaimed) {
   const size_t size = page->items.size();
   if (size > budget || map_.count(key)) return;
   Shrink(budget - size);
   order_.push_front(key);
-  map_.emplace(key, Entry{std::move(page), order_.begin()});
+  map_.emplace(key, Entry{std::move(page), order_.begin(), unclaimed});
   bytes += size;
 }
 
@@ -62,6 +70,7 @@ PageCache::Lookup PageCache::Find(const std::string& key, uint64_t seq) {
   Lookup out;
   std::lock_guard<std::mutex> lock(mu_);
   if ((out.page = main_.Get(key))) return out;
+  if ((out.page = probation_.Claim(key))) return out;  // prefetched: this is its first use
   if ((out.page = probation_.Take(key))) {  // wanted again: keep it for good
     main_.Put(key, out.page);
     return out;
@@ -86,11 +95,31 @@ PageCache::Lookup PageCache::Find(const std::string& key, uint64_t seq) {
   return out;
 }
 
+PageCache::Lookup PageCache::FindForPrefetch(const std::string& key, uint64_t seq) {
+  Lookup out;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (main_.budget + probation_.budget == 0 || main_.Has(key) || probation_.Has(key)) return out;
+  auto h = head_.find(key);
+  if (h != head_.end() && h->second.seq == seq && Clock::now() - h->second.at <= kHeadTtl) return out;
+  const std::string fkey = key + '#' + std::to_string(seq);
+  if (flights_.count(fkey)) return out;
+  out.leader = true;
+  out.flight = std::make_shared<PageFlight>();
+  out.flight->prefetch_ = true;
+  flights_.emplace(fkey, out.flight);
+  return out;
+}
+
 void PageCache::Done(const std::string& key, uint64_t seq, const std::shared_ptr<PageFlight>& flight,
                      std::shared_ptr<const Page> page, bool full) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (page && full && flight) {
+    if (page && full && flight && flight->prefetch_) {
+      // Wanted by one request at most so far (which looks it up again):
+      // unclaimed in probation; by several: for good.
+      if (flight->followers_ > 1) main_.Put(key, page);
+      else probation_.Put(key, page, true);
+    } else if (page && full && flight) {
       (flight->followers_ > 0 ? main_ : probation_).Put(key, page);
     } else if (page && !full) {
       if (head_bytes_ > kHeadMaxBytes || head_.size() > 10000) {
@@ -108,6 +137,11 @@ void PageCache::Done(const std::string& key, uint64_t seq, const std::shared_ptr
     }
   }
   if (flight) flight->Finish();
+}
+
+int PageCache::Followers(const std::shared_ptr<PageFlight>& flight) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return flight ? flight->followers_ : 0;
 }
 
 size_t PageCache::full_bytes() const {

@@ -150,6 +150,37 @@ MHD_Result Server::Reply(Request& r, int status, const std::string& body, const 
   return Queue(r, status, resp);
 }
 
+MHD_Response* Server::BuildParts(std::shared_ptr<const void> owner, std::initializer_list<std::string_view> parts,
+                                 const Headers& headers, const char* content_type, size_t* bytes) {
+  std::vector<MHD_IoVec> iov;
+  size_t size = 0;
+  for (std::string_view part : parts) {
+    if (part.empty()) continue;
+    iov.push_back({part.data(), part.size()});
+    size += part.size();
+  }
+  auto* held = new std::shared_ptr<const void>(std::move(owner));
+  MHD_Response* resp = MHD_create_response_from_iovec(
+      iov.data(), static_cast<unsigned>(iov.size()),
+      [](void* cls) { delete static_cast<std::shared_ptr<const void>*>(cls); }, held);
+  if (resp == nullptr) {
+    delete held;
+    return nullptr;
+  }
+  if (content_type && size > 0) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  for (const auto& [k, v] : headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
+  if (bytes) *bytes = size;
+  return resp;
+}
+
+MHD_Result Server::ReplyParts(Request& r, int status, std::shared_ptr<const void> owner,
+                              std::initializer_list<std::string_view> parts, const Headers& headers,
+                              const char* content_type) {
+  MHD_Response* resp = BuildParts(std::move(owner), parts, headers, content_type);
+  if (resp == nullptr) return MHD_NO;
+  return Queue(r, status, resp);
+}
+
 MHD_Result Server::ReplyError(Request& r, int status, const std::string& message, const Headers& headers) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -350,6 +381,8 @@ bool Server::Start(std::string* error) {
     return false;
   }
   bound_port_ = acceptor_.port() != 0 ? acceptor_.port() : static_cast<uint16_t>(config_.listen_port);
+  // Read-ahead of built-in pull pages (into the page cache: none without one).
+  if (!upstream_ && config_.page_cache_mb > 0) prefetcher_.Start(config_.page_prefetch);
   acceptor_.Start(daemon_);
   return true;
 }
@@ -375,6 +408,7 @@ void Server::Shutdown() {
   }
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
+  prefetcher_.Stop();
   stop_listener_ = true;
   if (listener_.joinable()) listener_.join();
   announcer_.Stop();

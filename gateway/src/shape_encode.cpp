@@ -11,23 +11,43 @@ void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
 
 ShapeItemsEncoder::ShapeItemsEncoder(std::string_view schema, std::string_view table)
     : schema_(schema), table_(table), w_(buf_) {
-  key_prefix_.reserve(schema.size() + table.size() + 8);
-  key_prefix_ += '"';
-  key_prefix_ += schema;
-  key_prefix_ += "\".\"";
-  key_prefix_ += table;
-  key_prefix_ += "\"/\"";
+  // What every message of the page shares, escaped once here and written
+  // raw per row: the key's "schema"."table"/" and the headers object.
+  std::string key_prefix;
+  key_prefix.reserve(schema.size() + table.size() + 8);
+  key_prefix += '"';
+  key_prefix += schema;
+  key_prefix += "\".\"";
+  key_prefix += table;
+  key_prefix += "\"/\"";
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  Str(w, key_prefix);
+  raw_key_prefix_.assign(b.GetString(), b.GetSize() - 1);  // open: the seqNum and \"" follow
+  b.Clear();
+  w.Reset(b);
+  w.StartObject();
+  w.Key("operation");
+  w.String("insert");
+  w.Key("relation");
+  w.StartArray();
+  Str(w, schema_);
+  Str(w, table_);
+  w.EndArray();
+  w.EndObject();
+  raw_headers_.assign(b.GetString(), b.GetSize());
 }
 
 void ShapeItemsEncoder::Add(const ShapeEventRow& row) {
   if (count_++ > 0) buf_.Put(',');
   w_.Reset(buf_);
-  key_.assign(key_prefix_);
+  // seqNum is an integer's text (digits, maybe a sign): nothing to escape.
+  key_.assign(raw_key_prefix_);
   key_ += row.seq;
-  key_ += '"';
+  key_ += "\\\"\"";
   w_.StartObject();
   w_.Key("key");
-  Str(w_, key_);
+  w_.RawValue(key_.data(), key_.size(), rapidjson::kStringType);
   w_.Key("value");
   w_.StartObject();
   w_.Key("seqNum");
@@ -45,15 +65,7 @@ void ShapeItemsEncoder::Add(const ShapeEventRow& row) {
   Str(w_, row.session);
   w_.EndObject();
   w_.Key("headers");
-  w_.StartObject();
-  w_.Key("operation");
-  w_.String("insert");
-  w_.Key("relation");
-  w_.StartArray();
-  Str(w_, schema_);
-  Str(w_, table_);
-  w_.EndArray();
-  w_.EndObject();
+  w_.RawValue(raw_headers_.data(), raw_headers_.size(), rapidjson::kObjectType);
   w_.EndObject();
 }
 

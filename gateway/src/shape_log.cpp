@@ -12,18 +12,20 @@
 #include "gw/log.h"
 #include "gw/offset.h"
 #include "gw/page_cache.h"
+#include "gw/page_read.h"
 #include "gw/pull_cache.h"
-#include "gw/shape_encode.h"
 
 namespace gw {
 namespace {
 
 constexpr const char* kUpToDate = "{\"headers\":{\"control\":\"up-to-date\"}}";
+constexpr const char* kCommaUpToDate = ",{\"headers\":{\"control\":\"up-to-date\"}}";
 
 // Pages are built in the gateway from the rows of livestore.events() (see
-// gw/shape_encode.h) and shared between requests through gw::PageCache
+// gw/page_read.h) and shared between requests through gw::PageCache
 // (gw/page_cache.h): full pages for good, head pages while no notification
-// arrived, and one query for many identical requests at once.
+// arrived, and one query for many identical requests at once. After a full
+// page the next one is read ahead (gw/page_prefetch.h).
 
 // A store's table, schema and handle never change while it exists: remember
 // them (forgotten when a query says the store is gone; looked up again by a
@@ -87,36 +89,25 @@ bool Resolve(Server& s, PullState& p, PgError* err) {
   return false;
 }
 
-// One page from Postgres: the rows of livestore.events(), encoded here.
-bool BuildPage(Server& s, const PullState& p, const std::string& after, const std::string& limit, Page* page,
-               PgError* err) {
-  s.metrics().PageQuery();
-  auto res = s.db().Exec(Stmt::kEvents, {p.store_id.c_str(), after.c_str(), limit.c_str()}, err);
-  if (!res) return false;
-  PGresult* r = res->get();
-  const int n = PQntuples(r);
-  ShapeItemsEncoder enc(p.schema, p.table);
-  auto col = [r](int row, int c) { return std::string_view(PQgetvalue(r, row, c), PQgetlength(r, row, c)); };
-  for (int i = 0; i < n; ++i)
-    enc.Add({col(i, 0), col(i, 1), col(i, 2), col(i, 3), col(i, 4), col(i, 5), PQgetisnull(r, i, 1) != 0});
-  page->events = n;
-  page->last_seq = n > 0 ? std::atoi(PQgetvalue(r, n - 1, 0)) : 0;
-  page->items = enc.Take();
-  return true;
-}
+PageSource SourceOf(const PullState& p) { return {p.store_id, p.schema, p.table, p.handle}; }
 
-bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
+// The page after p.after: from the page cache, from a concurrent identical
+// request's (or a prefetch's) query, or read here.
+std::shared_ptr<const Page> Query(Server& s, PullState& p, uint64_t seq, PgError* err) {
   const int page_events = s.config().page_events;
-  const std::string after = std::to_string(p.after), limit = std::to_string(page_events);
-  // The handle is in the key: a store dropped and created again keeps its table.
-  const std::string key = p.table + '/' + p.handle + '/' + after + '/' + limit;
+  const PageSource src = SourceOf(p);
+  const std::string key = PageKey(src, p.after, page_events);
   PageCache& cache = PageCache::Shared();
+  auto read = [&]() -> std::shared_ptr<Page> {
+    s.metrics().PageQuery();
+    auto page = std::make_shared<Page>();
+    return ReadPage(s, src, p.after, page_events, page.get(), err) ? page : nullptr;
+  };
   for (int attempt = 0; attempt < 2; ++attempt) {
     PageCache::Lookup got = cache.Find(key, seq);
     if (got.page) {
       s.metrics().PageCacheHit();
-      *page = *got.page;
-      return true;
+      return got.page;
     }
     if (!got.leader) {
       // Another request is building this page: wait for it (bounded), then
@@ -125,12 +116,11 @@ bool Query(Server& s, PullState& p, uint64_t seq, Page* page, PgError* err) {
       if (got.flight->Wait(std::chrono::seconds(5))) continue;
       break;
     }
-    const bool ok = BuildPage(s, p, after, limit, page, err);
-    cache.Done(key, seq, got.flight, ok ? std::make_shared<const Page>(*page) : nullptr,
-               ok && page->events >= page_events);
-    return ok;
+    std::shared_ptr<const Page> page = read();
+    cache.Done(key, seq, got.flight, page, page && page->events >= page_events);
+    return page;
   }
-  return BuildPage(s, p, after, limit, page, err);
+  return read();
 }
 
 // Electric's answer when the client's handle is not the shape's (the store
@@ -191,12 +181,14 @@ bool QueueShared(Server& s, Request& r, const std::string& share, uint64_t seq, 
 
 // `share`: r's key in gw::AnswerCache ("" not shared), `seq` the notification
 // count its page was read under.
-MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failure, const std::string& share = "",
-                  uint64_t seq = 0) {
+MHD_Result Answer(Server& s, Request& r, std::shared_ptr<const Page> shared, bool transient_failure,
+                  const std::string& share = "", uint64_t seq = 0) {
   PullState& p = *r.pull;
+  const Page& page = *shared;
   const bool has_data = page.events > 0;  // offsets are log positions: filtered or not
-  const std::string filtered = p.filter ? FilterShapeItems(*p.filter, page.items) : std::string();
-  const std::string& items = p.filter ? filtered : page.items;
+  std::shared_ptr<const std::string> filtered;
+  if (p.filter) filtered = std::make_shared<const std::string>(FilterShapeItems(*p.filter, page.items));
+  const std::string& items = p.filter ? *filtered : page.items;
   std::string offset;
   if (transient_failure && p.initial) offset = "-1";  // the client simply starts again
   else if (p.flag_offsets && !has_data && p.live && !p.initial && !p.flagged_request && !s.closing())
@@ -206,15 +198,9 @@ MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failur
   const bool at_end = !has_data || page.events < s.config().page_events;
   const bool up_to_date = at_end && !p.initial;
 
-  std::string body;
-  body.reserve(items.size() + 48);
-  body += '[';
-  body += items;
-  if (up_to_date) {
-    if (!items.empty()) body += ',';
-    body += kUpToDate;
-  }
-  body += ']';
+  // The body is sent from the page itself (shared with the cache), no copy.
+  std::string_view tail;
+  if (up_to_date) tail = items.empty() ? std::string_view(kUpToDate) : std::string_view(kCommaUpToDate);
 
   const std::string handle = !p.handle.empty() ? p.handle : !p.request_handle.empty() ? p.request_handle : "pending";
   Headers h = {{"electric-handle", handle}, {"electric-offset", offset},
@@ -235,12 +221,15 @@ MHD_Result Answer(Server& s, Request& r, const Page& page, bool transient_failur
   std::string etag = "\"" + handle + ":" + p.request_offset + ":" + offset;
   if (!has_data) etag += ":" + std::to_string(Clock::now().time_since_epoch().count());
   h.emplace_back("etag", etag + "\"");
-  if (share.empty() || transient_failure) return s.Reply(r, 200, body, h, "application/json; charset=utf-8");
-  MHD_Response* resp = Server::Build(body, h, "application/json; charset=utf-8");
+  std::shared_ptr<const void> owner = p.filter ? std::shared_ptr<const void>(filtered) : std::move(shared);
+  if (share.empty() || transient_failure)
+    return s.ReplyParts(r, 200, std::move(owner), {"[", items, tail, "]"}, h, "application/json; charset=utf-8");
+  size_t bytes = 0;
+  MHD_Response* resp = Server::BuildParts(std::move(owner), {"[", items, tail, "]"}, h, "application/json; charset=utf-8", &bytes);
   if (resp == nullptr) return MHD_NO;
   s.Complete(r, resp);
   SharedResponse answer = ShareResponse(resp);
-  AnswerCache::Shared().Put(share, seq, answer, body.size());
+  AnswerCache::Shared().Put(share, seq, answer, bytes);
   s.metrics().AnswerBuilt();
   return s.QueueComplete(r, 200, answer.get());
 }
@@ -292,7 +281,7 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
     // on every wake-up, and at the deadline answer an empty page at the
     // client's own position.
     PgError err;
-    Page page;
+    std::shared_ptr<const Page> page;
     uint64_t seq = 0;
     std::string share;
     MHD_Result shared;
@@ -302,7 +291,7 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
       seq = s.waiters().Seq(p.table);  // before the query: see Waiters::Suspend
       share = ShareKey(s, r);
       if (QueueShared(s, r, share, seq, &shared)) return shared;
-      ok = Query(s, p, seq, &page, &err);
+      ok = (page = Query(s, p, seq, &err)) != nullptr;
     }
     if (!ok) {
       s.metrics().DatabaseError();
@@ -315,17 +304,21 @@ MHD_Result ServeShapeLog(Server& s, Request& r) {
           return MustRefetch(s, r);
         }
       }
-      if (p.waiter.expired || s.closing()) return Answer(s, r, Page{}, true);
+      if (p.waiter.expired || s.closing()) return Answer(s, r, std::make_shared<const Page>(), true);
       if (p.waiter.table.empty()) p.waiter.table = p.table.empty() ? "\x01unresolved" : p.table;
       // Woken by the deadline, or by the LISTEN thread once Postgres is back.
       if (s.waiters().Suspend(&p.waiter, s.waiters().Seq(p.waiter.table))) return MHD_YES;
       continue;
     }
-    if (page.events > 0 && p.refetch_on_new_handle && p.held && !SameStore(s, p)) return MustRefetch(s, r);
-    if (page.events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing()) {
+    if (page->events > 0 && p.refetch_on_new_handle && p.held && !SameStore(s, p)) return MustRefetch(s, r);
+    // A client catching up asks for the next page as soon as it has this
+    // one: read it meanwhile (not for a poll that waited at the head).
+    if (page->more && !p.held && page->events >= s.config().page_events && !s.closing())
+      s.prefetcher().Request(SourceOf(p), page->last_seq, s.config().page_events);
+    if (page->events > 0 || !p.live || p.initial || p.flagged_request || p.waiter.expired || s.closing()) {
       // Built meanwhile by a request that shared this one's page query?
       if (QueueShared(s, r, share, seq, &shared)) return shared;
-      return Answer(s, r, page, false, share, seq);
+      return Answer(s, r, std::move(page), false, share, seq);
     }
     p.waiter.table = p.table;
     p.waiter.after = p.after;

@@ -1,5 +1,6 @@
 // gw::PageCache: head pages per notification count, full pages under a byte
-// budget (LRU, kept once wanted twice), single flight with a bounded wait.
+// budget (LRU, kept once wanted twice), single flight with a bounded wait,
+// prefetched pages whose first use is the request they were built for.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -128,6 +129,92 @@ TEST(PageCache, BudgetZeroSharesOnlyHeadPages) {
   EXPECT_EQ(c.full_pages(), 0u);
   Build(c, "h", 1, MakePage(1, 10), false);
   EXPECT_TRUE(c.Find("h", 1).page);
+}
+
+// Leads a prefetch of key and finishes it with page (as gw::PagePrefetcher does).
+void Prefetch(gw::PageCache& c, const std::string& key, uint64_t seq, std::shared_ptr<const gw::Page> page, bool full) {
+  auto l = c.FindForPrefetch(key, seq);
+  ASSERT_TRUE(l.leader);
+  ASSERT_TRUE(l.flight);
+  c.Done(key, seq, l.flight, page, full);
+}
+
+TEST(PageCache, APrefetchedPageIsUsedOnceBeforeItCountsAsWanted) {
+  gw::PageCache c;
+  c.SetBudget(800);  // main 700, probation 100
+  Prefetch(c, "p", 0, MakePage(10, 50), true);
+  EXPECT_EQ(c.full_pages(), 1u);
+  EXPECT_TRUE(c.Find("p", 0).page);  // the request it was built for: still on probation
+  Prefetch(c, "q", 0, MakePage(10, 50), true);
+  Prefetch(c, "r", 0, MakePage(10, 50), true);  // probation holds two: p is evicted
+  EXPECT_FALSE(c.FindForPrefetch("p", 0).flight == nullptr);
+  // Used twice: kept in the main list, whatever is prefetched after it.
+  EXPECT_TRUE(c.Find("q", 0).page);
+  EXPECT_TRUE(c.Find("q", 0).page);
+  for (int i = 0; i < 10; ++i) Prefetch(c, "s" + std::to_string(i), 0, MakePage(10, 50), true);
+  EXPECT_TRUE(c.Find("q", 0).page);
+}
+
+TEST(PageCache, APrefetchLooksUpWithoutUsingOrFollowing) {
+  gw::PageCache c;
+  c.SetBudget(800);
+  Build(c, "cached", 0, MakePage(10, 50), true);  // on probation, used once
+  auto p = c.FindForPrefetch("cached", 0);
+  EXPECT_FALSE(p.leader);
+  EXPECT_FALSE(p.page);
+  Build(c, "other", 0, MakePage(10, 50), true);
+  Build(c, "third", 0, MakePage(10, 50), true);  // the lookup above did not move "cached" to the main list
+  EXPECT_FALSE(c.FindForPrefetch("cached", 0).flight == nullptr);
+  // A request's query in flight: the prefetch leaves it alone (no follower).
+  auto leader = c.Find("k", 1);
+  ASSERT_TRUE(leader.leader);
+  EXPECT_FALSE(c.FindForPrefetch("k", 1).leader);
+  c.Done("k", 1, leader.flight, MakePage(10, 50), true);  // no follower: probation
+  EXPECT_TRUE(c.Find("k", 1).page);
+  Build(c, "x", 0, MakePage(10, 50), true);
+  EXPECT_TRUE(c.Find("k", 1).page);  // the second use moved it to the main list
+  // A head page under the same notification count: nothing to prefetch.
+  Build(c, "head", 7, MakePage(1, 5), false);
+  EXPECT_FALSE(c.FindForPrefetch("head", 7).leader);
+  auto newer = c.FindForPrefetch("head", 8);
+  EXPECT_TRUE(newer.leader);
+  c.Done("head", 8, newer.flight, nullptr, false);
+}
+
+TEST(PageCache, ARequestFollowsAPrefetchAndIsItsFirstUse) {
+  gw::PageCache c;
+  c.SetBudget(800);
+  auto prefetch = c.FindForPrefetch("k", 1);
+  ASSERT_TRUE(prefetch.leader);
+  auto request = c.Find("k", 1);
+  ASSERT_FALSE(request.leader);
+  EXPECT_EQ(request.flight, prefetch.flight);
+  c.Done("k", 1, prefetch.flight, MakePage(10, 50), true);
+  EXPECT_TRUE(request.flight->Wait(std::chrono::milliseconds(10)));
+  EXPECT_TRUE(c.Find("k", 1).page);  // the follower looks again: its first use
+  Build(c, "a", 0, MakePage(10, 50), true);
+  Build(c, "b", 0, MakePage(10, 50), true);  // probation holds two: k evicted
+  EXPECT_TRUE(c.FindForPrefetch("k", 1).leader);
+}
+
+TEST(PageCache, AFailedPrefetchCachesNothing) {
+  gw::PageCache c;
+  auto prefetch = c.FindForPrefetch("k", 1);
+  auto request = c.Find("k", 1);
+  c.Done("k", 1, prefetch.flight, nullptr, true);
+  EXPECT_TRUE(request.flight->Wait(std::chrono::milliseconds(10)));
+  auto again = c.Find("k", 1);
+  EXPECT_FALSE(again.page);
+  EXPECT_TRUE(again.leader);  // the request reads the page itself
+  c.Done("k", 1, again.flight, nullptr, true);
+}
+
+TEST(PageCache, NoPrefetchWithoutACache) {
+  gw::PageCache c;
+  c.SetBudget(0);
+  auto p = c.FindForPrefetch("k", 1);
+  EXPECT_FALSE(p.leader);
+  EXPECT_FALSE(p.flight);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ struct Config {
   int idle_timeout_s = 120;
   int page_events = 1000;             // events per built-in pull page
   int page_cache_mb = 32;             // full pages shared between pulls (gw/page_cache.h); 0 = off
+  int page_prefetch = 1;              // prefetch threads/connections (gw/page_prefetch.h); 0 = off
   std::vector<std::string> cors_origins;  // empty = echo any Origin
   std::string auth_token;             // LIVESTORE_AUTH_TOKEN
   std::string jwt_secret;             // LIVESTORE_JWT_SECRET

@@ -18,6 +18,7 @@ class Metrics {
   void UpstreamRotationRequest() { upstream_rotation_requests_++; }  // requests made to follow one  // an open upstream transfer ended for a client gone
   void DatabaseError() { database_errors_++; }
   void PageQuery() { page_queries_++; }        // a built-in pull page read from Postgres
+  void PagePrefetch() { page_prefetches_++; }  // one read ahead (gw/page_prefetch.h)
   void PageCacheHit() { page_cache_hits_++; }  // one served from gw::PageCache
   void PageWait() { page_waits_++; }           // a request waited for another's identical page query
   void AnswerBuilt() { answers_built_++; }     // a shareable live pull answer built (gw/answer_cache.h)
@@ -48,7 +49,8 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   std::atomic<uint64_t> push_events_{0}, upstream_errors_{0}, database_errors_{0}, push_rejected_{0},
       push_hook_errors_{0}, upstream_cancelled_{0}, upstream_rotations_{0},
-      upstream_rotation_requests_{0}, page_queries_{0}, page_cache_hits_{0}, page_waits_{0};
+      upstream_rotation_requests_{0}, page_queries_{0}, page_cache_hits_{0}, page_waits_{0},
+      page_prefetches_{0};
   std::atomic<uint64_t> answers_built_{0}, answers_shared_{0};
   std::atomic<uint64_t> jwks_fetches_ok_{0}, jwks_fetches_failed_{0}, jwks_keys_{0}, auth_pending_{0},
       authorize_cache_hits_{0};

@@ -11,6 +11,10 @@
 // - Single flight: concurrent requests for the same page under the same
 //   notification count make one query; the others wait for its result
 //   (bounded: PageFlight::Wait), then build the page themselves if it failed.
+// - Prefetched pages (gw/page_prefetch.h) are built before anyone asked: a
+//   prefetch's lookup is no use of a page, and a page it built waits in the
+//   probation list unclaimed, so that the request it was built for is its
+//   first use (a second one moves it to the main list, as for any page).
 // A budget of 0 turns full pages and single flight off (head pages stay).
 #pragma once
 #include <chrono>
@@ -28,6 +32,7 @@ namespace gw {
 struct Page {
   int events = 0;
   int32_t last_seq = 0;
+  bool more = false;  // the log went on after this page when it was read
   std::string items;  // comma-joined insert messages
 };
 
@@ -42,7 +47,8 @@ class PageFlight {
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  int followers_ = 0;   // under PageCache's lock
+  int followers_ = 0;      // under PageCache's lock
+  bool prefetch_ = false;  // led by a prefetch, not by a request (set before it is shared)
 };
 
 class PageCache {
@@ -60,9 +66,16 @@ class PageCache {
   // A hit, or the flight to lead or to wait for (no flight when sharing is off:
   // leader with a null flight).
   Lookup Find(const std::string& key, uint64_t seq);
+  // For a prefetch: leader (with a flight) only when the page is neither
+  // cached nor being built, and sharing is on. Touches nothing else: no use
+  // of a cached page, no follower of a flight.
+  Lookup FindForPrefetch(const std::string& key, uint64_t seq);
   // The leader's result (null page: the query failed); wakes the followers.
   void Done(const std::string& key, uint64_t seq, const std::shared_ptr<PageFlight>& flight,
             std::shared_ptr<const Page> page, bool full);
+
+  // Requests waiting for a flight now.
+  int Followers(const std::shared_ptr<PageFlight>& flight) const;
 
   size_t full_bytes() const;
   size_t full_pages() const;
@@ -80,7 +93,10 @@ class PageCache {
    public:
     std::shared_ptr<const Page> Get(const std::string& key);   // and marks it used
     std::shared_ptr<const Page> Take(const std::string& key);  // and removes it
-    void Put(const std::string& key, std::shared_ptr<const Page> page);
+    // Marks a page put unclaimed used (returns it); null if absent or claimed.
+    std::shared_ptr<const Page> Claim(const std::string& key);
+    bool Has(const std::string& key) const { return map_.count(key) != 0; }
+    void Put(const std::string& key, std::shared_ptr<const Page> page, bool unclaimed = false);
     void Shrink(size_t budget);
     size_t budget = 0, bytes = 0;
     size_t size() const { return map_.size(); }
@@ -89,6 +105,7 @@ class PageCache {
     struct Entry {
       std::shared_ptr<const Page> page;
       std::list<std::string>::iterator at;
+      bool unclaimed = false;  // prefetched, not asked for yet
     };
     std::unordered_map<std::string, Entry> map_;
     std::list<std::string> order_;  // most recently used first

@@ -5,8 +5,10 @@
 #include <microhttpd.h>
 
 #include <atomic>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "gw/config.h"
 #include "gw/key_store.h"
 #include "gw/metrics.h"
+#include "gw/page_prefetch.h"
 #include "gw/pg.h"
 #include "gw/rate_limit.h"
 #include "gw/waiters.h"
@@ -67,6 +70,7 @@ class Server {
   // no announcement for other gateways.
   bool ring_wake() const { return ring_wake_; }
   Upstream* upstream() { return upstream_.get(); }
+  PagePrefetcher& prefetcher() { return prefetcher_; }
   KeyStore& keys() { return *keys_; }
   DecisionCache& decisions() { return *decisions_; }
   PgSession& db() { return PgSession::ForThread(config_.database_url); }
@@ -81,6 +85,11 @@ class Server {
   // Queue a response with CORS headers; records the status for the log.
   MHD_Result Reply(Request& r, int status, const std::string& body, const Headers& headers = {},
                    const char* content_type = "application/json");
+  // The body is the concatenation of `parts`, sent from where they are (no
+  // copy): `owner` keeps them alive until the response is gone.
+  MHD_Result ReplyParts(Request& r, int status, std::shared_ptr<const void> owner,
+                        std::initializer_list<std::string_view> parts, const Headers& headers,
+                        const char* content_type);
   MHD_Result ReplyError(Request& r, int status, const std::string& message, const Headers& headers = {});
   MHD_Result Queue(Request& r, int status, MHD_Response* response);
   // The same in steps, for an answer queued on many connections (gw/answer_cache.h):
@@ -88,6 +97,9 @@ class Server {
   // (CORS for r's Origin, cache-control, Connection while closing); queued
   // as it is, keeping the caller's reference.
   static MHD_Response* Build(const std::string& body, const Headers& headers, const char* content_type);
+  // ReplyParts' response, not queued (`bytes`: the body's size).
+  static MHD_Response* BuildParts(std::shared_ptr<const void> owner, std::initializer_list<std::string_view> parts,
+                                  const Headers& headers, const char* content_type, size_t* bytes = nullptr);
   void Complete(Request& r, MHD_Response* response) const;
   MHD_Result QueueComplete(Request& r, int status, MHD_Response* response);
 
@@ -113,6 +125,7 @@ class Server {
   std::unique_ptr<Upstream> upstream_;
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<DecisionCache> decisions_;
+  PagePrefetcher prefetcher_{this};
   RateLimiter push_store_limit_, push_ip_limit_, pull_ip_limit_;
   Acceptor acceptor_;
   MHD_Daemon* daemon_ = nullptr;

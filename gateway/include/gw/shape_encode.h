@@ -27,7 +27,7 @@ class ShapeItemsEncoder {
   std::string Take() const { return std::string(buf_.GetString(), buf_.GetSize()); }
 
  private:
-  std::string schema_, table_, key_prefix_, key_;
+  std::string schema_, table_, raw_key_prefix_, raw_headers_, key_;
   rapidjson::StringBuffer buf_;
   rapidjson::Writer<rapidjson::StringBuffer> w_;
   int count_ = 0;
