@@ -1481,13 +1481,17 @@ int Storm(const Args& a) {
     const double b = MetricValue(before, name), e = MetricValue(after, name);
     return b < 0 || e < 0 ? -1L : static_cast<long>(e - b);
   };
-  const long page_queries = delta("livestore_gateway_page_queries_total");
+  // Every page read from Postgres: for a request, or ahead of one (a gateway
+  // without prefetch has no such metric: -1, counted as none).
+  const long prefetches = delta("livestore_gateway_page_prefetches_total");
+  const long request_queries = delta("livestore_gateway_page_queries_total");
+  const long page_queries = request_queries < 0 ? -1 : request_queries + std::max(prefetches, 0L);
   Json j;
   j.Str("mode", "storm").Str("label", a.Get("label")).Str("store", store).Int("clients", C).Int("expected", expect)
       .Int("complete_clients", complete).Int("finished_clients", finished).Int("events", events).Int("gaps", gaps)
       .Num("seconds_all_caught_up", secs).Int("requests", requests).Int("bytes", bytes).Int("errors", errors)
       .Raw("error_statuses", StatusMapJson(statuses)).Int("page_queries", page_queries)
-      .Int("page_cache_hits", delta("livestore_gateway_page_cache_hits_total"))
+      .Int("page_prefetches", prefetches).Int("page_cache_hits", delta("livestore_gateway_page_cache_hits_total"))
       .Num("queries_per_page", expect > 0 && page_queries >= 0 ? page_queries / (expect / page_events + 1.0) : -1)
       .Num("events_per_s", events / secs).Raw("caught_up", caught_up.Summary()).Raw("gateway", proc.Summary());
   std::printf("%s\n", j.str().c_str());
