@@ -6,6 +6,12 @@
 #include "gw/server.h"
 
 namespace gw {
+namespace {
+
+// At most one prefetch per store handle is queued or running.
+std::string BusyKey(const PageSource& src) { return src.table + '/' + src.handle; }
+
+}  // namespace
 
 void PagePrefetcher::Start(int threads) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -31,7 +37,7 @@ void PagePrefetcher::Request(const PageSource& src, int32_t after, int page_even
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || threads_.empty() || queue_.size() >= kMaxQueue) return;
-    if (!busy_.insert(src.table + '/' + src.handle).second) return;  // one per store handle
+    if (!busy_.insert(BusyKey(src)).second) return;
     queue_.push_back({src, after, page_events});
   }
   cv_.notify_one();
@@ -65,7 +71,7 @@ void PagePrefetcher::Loop() {
       } else {
         // Free for the next prefetch before the page is handed over: the
         // request waiting for it asks for the one after it at once.
-        busy_.erase(job.src.table + '/' + job.src.handle);
+        busy_.erase(BusyKey(job.src));
       }
     }
     if (b.flight) PageCache::Shared().Done(b.key, b.seq, b.flight, b.page, b.full);

@@ -173,14 +173,6 @@ MHD_Response* Server::BuildParts(std::shared_ptr<const void> owner, std::initial
   return resp;
 }
 
-MHD_Result Server::ReplyParts(Request& r, int status, std::shared_ptr<const void> owner,
-                              std::initializer_list<std::string_view> parts, const Headers& headers,
-                              const char* content_type) {
-  MHD_Response* resp = BuildParts(std::move(owner), parts, headers, content_type);
-  if (resp == nullptr) return MHD_NO;
-  return Queue(r, status, resp);
-}
-
 MHD_Result Server::ReplyError(Request& r, int status, const std::string& message, const Headers& headers) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);

@@ -160,10 +160,8 @@ std::string ShareKey(Server& s, Request& r) {
       p.waiter.expired || s.closing())
     return "";
   const char* origin = MHD_lookup_connection_value(r.conn, MHD_HEADER_KIND, "Origin");
-  std::string key;
-  key.reserve(p.table.size() + p.handle.size() + p.request_offset.size() + 64);
-  key += p.table, key += '/', key += p.handle, key += '/', key += std::to_string(p.after);
-  key += '/', key += std::to_string(s.config().page_events), key += p.flagged_request ? "/f/" : "/w/";
+  std::string key = PageKey(SourceOf(p), p.after, s.config().page_events);
+  key += p.flagged_request ? "/f/" : "/w/";
   key += p.request_offset, key += p.private_credentials ? "/p/" : "/s/", key += p.cursor;
   if (origin != nullptr) key += "/o/", key += origin;
   return key;
@@ -222,11 +220,11 @@ MHD_Result Answer(Server& s, Request& r, std::shared_ptr<const Page> shared, boo
   if (!has_data) etag += ":" + std::to_string(Clock::now().time_since_epoch().count());
   h.emplace_back("etag", etag + "\"");
   std::shared_ptr<const void> owner = p.filter ? std::shared_ptr<const void>(filtered) : std::move(shared);
-  if (share.empty() || transient_failure)
-    return s.ReplyParts(r, 200, std::move(owner), {"[", items, tail, "]"}, h, "application/json; charset=utf-8");
   size_t bytes = 0;
-  MHD_Response* resp = Server::BuildParts(std::move(owner), {"[", items, tail, "]"}, h, "application/json; charset=utf-8", &bytes);
+  MHD_Response* resp =
+      Server::BuildParts(std::move(owner), {"[", items, tail, "]"}, h, "application/json; charset=utf-8", &bytes);
   if (resp == nullptr) return MHD_NO;
+  if (share.empty() || transient_failure) return s.Queue(r, 200, resp);
   s.Complete(r, resp);
   SharedResponse answer = ShareResponse(resp);
   AnswerCache::Shared().Put(share, seq, answer, bytes);

@@ -85,11 +85,6 @@ class Server {
   // Queue a response with CORS headers; records the status for the log.
   MHD_Result Reply(Request& r, int status, const std::string& body, const Headers& headers = {},
                    const char* content_type = "application/json");
-  // The body is the concatenation of `parts`, sent from where they are (no
-  // copy): `owner` keeps them alive until the response is gone.
-  MHD_Result ReplyParts(Request& r, int status, std::shared_ptr<const void> owner,
-                        std::initializer_list<std::string_view> parts, const Headers& headers,
-                        const char* content_type);
   MHD_Result ReplyError(Request& r, int status, const std::string& message, const Headers& headers = {});
   MHD_Result Queue(Request& r, int status, MHD_Response* response);
   // The same in steps, for an answer queued on many connections (gw/answer_cache.h):
@@ -97,7 +92,9 @@ class Server {
   // (CORS for r's Origin, cache-control, Connection while closing); queued
   // as it is, keeping the caller's reference.
   static MHD_Response* Build(const std::string& body, const Headers& headers, const char* content_type);
-  // ReplyParts' response, not queued (`bytes`: the body's size).
+  // A response whose body is the concatenation of `parts`, sent from where
+  // they are (no copy): `owner` keeps them alive until the response is gone
+  // (`bytes`: the body's size).
   static MHD_Response* BuildParts(std::shared_ptr<const void> owner, std::initializer_list<std::string_view> parts,
                                   const Headers& headers, const char* content_type, size_t* bytes = nullptr);
   void Complete(Request& r, MHD_Response* response) const;
