@@ -509,7 +509,9 @@ const lossless = (j) => j && !bad(j) && !j.missing && !j.duplicates && !j.push_e
   if (f && !bad(f)) {
     const limit = (f.ttl_s + 2) * 1000
     row(B, `kill -9 of the primary under ${f.pushers} pushers (synchronous standby)`,
-      `promoted after ${(f.promotion_ms / 1000).toFixed(2)} s; first push sent after the kill acknowledged after ${(f.first_ack_ms / 1000).toFixed(2)} s (${int(f.first_ack_after_promotion_ms)} ms after the promotion)`,
+      `promoted after ${(f.promotion_ms / 1000).toFixed(2)} s; ` + (f.longest_stall_ms !== undefined
+        ? `longest stall between two acknowledgements of one pusher ${(f.longest_stall_ms / 1000).toFixed(2)} s; first push sent after the promotion acknowledged ${int(f.first_ack_after_promotion_ms)} ms after it${f.acked_between_kill_and_promotion ? ` (${int(f.acked_between_kill_and_promotion)} pushes sent after the kill were committed by the killed primary's surviving backends and replicated)` : ''}`
+        : `first push sent after the kill acknowledged after ${(f.first_ack_ms / 1000).toFixed(2)} s (${int(f.first_ack_after_promotion_ms)} ms after the promotion)`),
       `Patroni's ttl: ${f.ttl_s} s (deploy/patroni/patroni.yml); setup ${f.setup_s.toFixed(1)} s`, rx(ratio(f.promotion_ms, f.ttl_s * 1000)),
       `promotion ≤ ttl + 2 s`, met(f.promotion_ms <= limit))
     row(B, 'acknowledged events lost', `${int(f.lost)} of ${int(f.acked)} acknowledged (${int(f.acked_before_kill)} before the kill); ${int(f.unavailable)} pushes answered 503 meanwhile${f.unexpected?.length ? `; unexpected: ${f.unexpected.join(', ')}` : ''}`,

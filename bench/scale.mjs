@@ -201,16 +201,26 @@ async function failover() {
     acked += p.acked.length
     extra += stored.size - p.acked.length
   }
-  const afterKill = pushers.flatMap((p) => p.ackedAt.filter((_, i) => p.sentAt[i] > tKill))
-  const firstAck = Math.min(...afterKill)
+  // Recovery as a writer sees it. Pushes sent between the kill and the
+  // promotion can still be acknowledged: the killed postmaster's backends run
+  // on until they notice, and the synchronous standby confirms their commits.
+  // So the figures are the longest stall between two acknowledgements of one
+  // pusher (the outage its user sees) and the first acknowledgement of a push
+  // sent after the promotion (the promoted node serving).
+  const sentAfter = (t) => pushers.flatMap((p) => p.ackedAt.filter((_, i) => p.sentAt[i] > t))
+  const firstAck = Math.min(...sentAfter(tKill))
+  const firstAckPromoted = Math.min(...sentAfter(tPromoted))
+  const gaps = pushers.map((p) => Math.max(0, ...p.ackedAt.slice(1).map((t, i) => t - p.ackedAt[i])))
   const out = {
     setup_s: setupS, pushers: nPushers, promotion_ms: tPromoted - tKill, first_ack_ms: firstAck - tKill,
-    first_ack_after_promotion_ms: firstAck - tPromoted, acked, acked_before_kill: ackedBeforeKill, lost, extra,
+    first_ack_after_promotion_ms: firstAckPromoted - tPromoted, longest_stall_ms: Math.max(...gaps),
+    acked_between_kill_and_promotion: pushers.reduce((n, p) => n + p.ackedAt.filter((t, i) => p.sentAt[i] > tKill && t <= tPromoted).length, 0),
+    acked, acked_before_kill: ackedBeforeKill, lost, extra,
     unavailable: pushers.reduce((n, p) => n + p.unavailable, 0), unexpected: pushers.flatMap((p) => p.unexpected).slice(0, 5),
     ttl_s: Number(/^\s*ttl:\s*(\d+)/m.exec(readFileSync(new URL('../deploy/patroni/patroni.yml', import.meta.url), 'utf8'))?.[1]),
   }
   save('failover.json', out)
-  log(`failover: promoted after ${out.promotion_ms.toFixed(0)} ms, first push acknowledged after ${out.first_ack_ms.toFixed(0)} ms; ${acked} acknowledged, ${lost} lost`)
+  log(`failover: promoted after ${out.promotion_ms.toFixed(0)} ms, longest stall ${out.longest_stall_ms.toFixed(0)} ms, first push sent after the promotion acknowledged after ${out.first_ack_after_promotion_ms.toFixed(0)} ms; ${acked} acknowledged, ${lost} lost`)
   await stopAll()
 }
 
