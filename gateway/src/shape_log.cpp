@@ -203,7 +203,10 @@ MHD_Result Answer(Server& s, Request& r, std::shared_ptr<const Page> shared, boo
   const std::string handle = !p.handle.empty() ? p.handle : !p.request_handle.empty() ? p.request_handle : "pending";
   Headers h = {{"electric-handle", handle}, {"electric-offset", offset},
                {"electric-has-data", items.empty() ? "false" : "true"}};
-  if (up_to_date) h.emplace_back("electric-up-to-date", "");
+  // Electric sends this header empty (only its presence matters: Electric's
+  // client stops prefetching the next chunk on it); libmicrohttpd refuses
+  // empty header values, so it carries "true".
+  if (up_to_date) h.emplace_back("electric-up-to-date", "true");
   if (p.live) h.emplace_back("electric-cursor", NextCursor(s.config().long_poll_timeout_s, p.cursor, std::time(nullptr)));
   else h.emplace_back("electric-schema", ShapeSchemaHeader(p.filter ? p.filter->columns : kAllShapeColumns));
   if (p.electric_caching) {

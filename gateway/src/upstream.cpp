@@ -116,6 +116,8 @@ size_t Upstream::OnHeader(char* data, size_t size, size_t n, void* cls) {
     std::string name = line.substr(0, colon), value = line.substr(colon + 1);
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     value.erase(0, value.find_first_not_of(" \t"));
+    // Electric sends it empty; libmicrohttpd drops empty values (shape_log.cpp).
+    if (value.empty() && name == "electric-up-to-date") value = "true";
     t->headers.emplace_back(std::move(name), std::move(value));
   }
   return size * n;
@@ -240,7 +242,7 @@ bool Upstream::TakePage(const std::shared_ptr<ProxyTransfer>& t) {  // t->mu hel
       out.emplace_back("electric-handle", handle);
       out.emplace_back("electric-offset", f.kept > 0 ? Flag(next) : next);
       out.emplace_back("electric-has-data", f.kept > 0 ? "true" : "false");
-      if (f.up_to_date) out.emplace_back("electric-up-to-date", "");
+      if (f.up_to_date) out.emplace_back("electric-up-to-date", "true");  // see shape_log.cpp
       out.emplace_back("cache-control", "no-store");  // built for this client's position
       positions_.Record(handle, offset, f.last_seq);
       t->headers = std::move(out);

@@ -44,9 +44,13 @@ async function open(store, { params = {}, offset, handle, onError } = {}) {
   const ac = new AbortController()
   const requests = []  // { url, status, offset }
   const messages = []
+  // Recorded when sent, so that a prefetch the client aborts counts too.
   const fetchClient = async (input, init) => {
+    const r = { url: new URL(String(input)), status: undefined, offset: undefined }
+    requests.push(r)
     const res = await fetch(input, init)
-    requests.push({ url: new URL(String(input)), status: res.status, offset: res.headers.get('electric-offset') })
+    r.status = res.status
+    r.offset = res.headers.get('electric-offset')
     return res
   }
   const stream = new ShapeStream({
@@ -80,7 +84,8 @@ test('initial sync over several pages, then live updates from SQL and from pushe
   try {
     const rows = await c.shape.rows
     assert.deepEqual(seqs(rows), range(1, 10))
-    // -1, 3_0, 6_0, 9_0: four pages before the client is up to date.
+    // -1, 3_0, 6_0, 9_0: four pages before the client is up to date, and no
+    // prefetch of a fifth (the last page carries electric-up-to-date).
     const initial = c.requests.filter((r) => !r.url.searchParams.has('live'))
     assert.deepEqual(initial.map((r) => r.url.searchParams.get('offset')), ['-1', '3_0', '6_0', '9_0'])
     assert.deepEqual(initial.map((r) => r.offset), ['3_0', '6_0', '9_0', '10_0'])

@@ -151,6 +151,7 @@ test('a normal proxied live pull still completes, and the gauge returns to 0', a
   const r = await pending
   assert.equal(r.status, 200)
   assert.equal(r.headers.get('electric-offset'), '7_0')
+  assert.equal(r.headers.get('electric-up-to-date'), 'true', 'kept through the proxy (not empty: libmicrohttpd)')
   assert.deepEqual(await r.json(), [{ headers: { control: 'up-to-date' } }])
   await until('gauge back to 0', async () => (await metric('livestore_gateway_upstream_open')) === 0, 2000)
   assert.equal(await metric('livestore_gateway_upstream_cancelled_total'), cancelled0)

@@ -100,6 +100,7 @@ test('the simulator answers like Electric (secret, missing table, offsets past 2
   assert.equal(idle.status, 200)
   assert.equal(idle.headers.get('electric-has-data'), 'false')
   assert.equal(idle.headers.get('electric-offset'), offset)
+  assert.equal(idle.headers.get('electric-up-to-date'), '', 'present, empty, as Electric sends it')
   assert.equal((await idle.json())[0].headers.control, 'up-to-date')
   sim.setLegacy204(true)
   try {

@@ -86,12 +86,16 @@ test('a held pull times out with 200, the same offset and up-to-date', async () 
   // The same position, with a new cache cursor after '_' (gw/pull_cache.h).
   assert.match(r.headers.get('electric-offset'), /^6_[1-9]\d*$/)
   assert.equal(r.headers.get('electric-has-data'), 'false')
+  // Present on every answer that ends with up-to-date (Electric's client
+  // stops prefetching on it); libmicrohttpd cannot send it empty.
+  assert.equal(r.headers.get('electric-up-to-date'), 'true')
 })
 
 test('non-live pulls are answered at once', async () => {
   const r = await pull(gw.endpoint, { storeId: 'Pull-A', payload: auth, handle: 'h', offset: '6_0', live: false })
   assert.ok(r.ms < 2500)
   assert.ok(r.headers.get('electric-schema'))
+  assert.equal(r.headers.get('electric-up-to-date'), 'true', 'the end of the log')
 })
 
 test('a wrong or missing token is 401; malformed args are 400', async () => {
