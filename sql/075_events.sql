@@ -90,6 +90,17 @@ ALTER TABLE eventlog_6_adopted DROP CONSTRAINT eventlog_6_adopted_pkey;
 SELECT "seqNum", "parentSeqNum", args FROM livestore.events('adopted', 0, 3);
 SELECT livestore.drop_store('adopted');
 
+-- Rows written before the last column was added (with a default): they
+-- carry five values on the page, the sixth comes from the catalog.
+CREATE TABLE public.eventlog_6_grown ("seqNum" integer PRIMARY KEY, "parentSeqNum" integer,
+  "name" text NOT NULL, "args" jsonb NOT NULL, "clientId" text NOT NULL);
+INSERT INTO eventlog_6_grown VALUES (1, NULL, 'v1.Old', '{}', 'c');
+ALTER TABLE eventlog_6_grown ADD COLUMN "sessionId" text NOT NULL DEFAULT 'from-default';
+INSERT INTO eventlog_6_grown VALUES (2, 1, 'v1.New', '{"k":2}', 'c', 'own');
+SELECT livestore.create_store('grown');
+SELECT * FROM livestore.events('grown');
+SELECT livestore.drop_store('grown');
+
 -- Privileges: EXECUTE is needed (42501 without it); with it, the log is read
 -- as the extension's owner, though the role cannot read the table itself.
 CREATE ROLE regress_ls_reader;

@@ -1,7 +1,8 @@
 // events()'s read of a store's log: a forward scan of the log's "seqNum"
 // primary key from `after`, under the calling statement's snapshot, each row
 // put into the result's tuplestore as it comes (memory: the tuplestore,
-// which spills past work_mem, plus one row). No executor, no plan: measured
+// which spills past work_mem, plus one row), as it is on the page when the
+// log's columns are the result's. No executor, no plan: measured
 // about twice as cheap per call as the PL/pgSQL version's
 // RETURN QUERY EXECUTE, which planned the SELECT anew at every call and
 // copied every row twice. A log without such a key, or whose columns were
@@ -11,6 +12,7 @@ extern "C" {
 #include "postgres.h"
 #include "access/detoast.h"
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/skey.h"
 #include "access/stratnum.h"
@@ -102,8 +104,24 @@ bool ScanKeyRange(StorePlans* p, int32 after, int32 max_events, Tuplestorestate*
   MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "livestore events row", ALLOCSET_SMALL_SIZES);
   Datum values[kColumns];
   bool nulls[kColumns];
+  // The log's rows have the result's layout when its columns are exactly
+  // those six (none dropped): then a row is copied as it is on the page,
+  // not taken apart and formed again.
+  const bool same_layout = RelationGetDescr(rel)->natts == kColumns;
   for (int32 n = 0; n < max_events && index_getnext_slot(scan, ForwardScanDirection, slot); ++n) {
     CHECK_FOR_INTERRUPTS();
+    if (same_layout) {
+      bool should_free = false;
+      HeapTuple tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+      // Not a row written before a column was added (fewer attributes), nor
+      // one with values out of line (fetched below).
+      if (HeapTupleHeaderGetNatts(tuple->t_data) == kColumns && !HeapTupleHasExternal(tuple)) {
+        tuplestore_puttuple(out, tuple);
+        if (should_free) heap_freetuple(tuple);
+        continue;
+      }
+      if (should_free) heap_freetuple(tuple);
+    }
     slot_getallattrs(slot);
     MemoryContext caller = MemoryContextSwitchTo(row_cxt);
     for (int c = 0; c < kColumns; ++c) {
