@@ -99,6 +99,10 @@ ALTER TABLE eventlog_6_grown ADD COLUMN "sessionId" text NOT NULL DEFAULT 'from-
 INSERT INTO eventlog_6_grown VALUES (2, 1, 'v1.New', '{"k":2}', 'c', 'own');
 SELECT livestore.create_store('grown');
 SELECT * FROM livestore.events('grown');
+-- With row-level security on, the log is read through SQL (its policies
+-- apply as to the SQL version; the owner here is a superuser: all rows).
+ALTER TABLE eventlog_6_grown ENABLE ROW LEVEL SECURITY;
+SELECT "seqNum", "sessionId" FROM livestore.events('grown', 1);
 SELECT livestore.drop_store('grown');
 
 -- Privileges: EXECUTE is needed (42501 without it); with it, the log is read
