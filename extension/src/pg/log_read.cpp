@@ -4,7 +4,7 @@
 // which spills past work_mem, plus one row), as it is on the page when the
 // log's columns are the result's. No executor, no plan: the PL/pgSQL
 // version (0.3.0) planned a SELECT at every call (RETURN QUERY EXECUTE) and
-// formed every row anew; this one costs the backend about 0.8x of it per
+// formed every row anew; this one costs the backend 0.8-0.9x of it per
 // 1,000-event page, text output included (the six columns' output
 // functions are most of what is left).
 // A log without such a key, whose columns were
