@@ -5,8 +5,9 @@
 // log's columns are the result's. No executor, no plan: the PL/pgSQL
 // version (0.3.0) planned a SELECT at every call (RETURN QUERY EXECUTE) and
 // formed every row anew; this one costs the backend 0.8-0.9x of it per
-// 1,000-event page, text output included (the six columns' output
-// functions are most of what is left).
+// 1,000-event page, text output included; a plain SELECT of the same rows
+// costs about 0.8x of this one (the result's tuplestore is most of the
+// difference: bench/sql/events_calls.sh).
 // A log without such a key, whose columns were
 // changed after it was adopted, or with row-level security enabled, is read
 // with a plain SELECT instead.
