@@ -20,7 +20,7 @@ namespace gw {
 
 const char kGatewayVersion[] = LIVESTORE_VERSION;
 const char kMinExtensionVersion[] = "0.2.0";
-const char kTestedExtensionSeries[] = "0.3";
+const char kTestedExtensionSeries[] = "0.4";
 
 namespace {
 

@@ -2,7 +2,8 @@
 # The extension's upgrade path, as users meet it: a database at the oldest
 # released version holding stores (one of them an adopted reference-server
 # table), the new library loaded under the old SQL, then
-# `ALTER EXTENSION livestore UPDATE` step by step to the newest version.
+# `ALTER EXTENSION livestore UPDATE` step by step to the newest version; and
+# a second database the same from the previous release (its last step alone).
 # Checks: no data touched (heads, handles, rows), the upgraded catalog equals
 # a fresh install's object for object, then the whole pg_regress suite runs
 # against the upgraded database.
@@ -32,9 +33,11 @@ oldest=$(echo "$versions" | head -1)
 newest=$(sed -nE "s/^default_version = '(.*)'/\1/p" livestore.control)
 echo "install scripts: $(echo $versions); upgrading $oldest -> $newest"
 
-psql_as postgres -c "CREATE DATABASE upgraded" -c "CREATE DATABASE fresh" || exit 1
-psql_as upgraded <<SQL >"$DIR/fill.out" || { cat "$DIR/fill.out"; fail "filling the $oldest database failed"; }
-CREATE EXTENSION livestore VERSION '$oldest';
+previous=$(echo "$versions" | grep -vx "$newest" | tail -1)
+psql_as postgres -c "CREATE DATABASE upgraded" -c "CREATE DATABASE fresh" -c "CREATE DATABASE from_previous" || exit 1
+fill() {  # fill DB VERSION: stores with events, an adopted reference table
+psql_as "$1" <<SQL >"$DIR/fill-$1.out" || { cat "$DIR/fill-$1.out"; fail "filling the $2 database $1 failed"; }
+CREATE EXTENSION livestore VERSION '$2';
 -- A log the reference JavaScript server made, adopted in place.
 CREATE TABLE public.eventlog_6_ref ("seqNum" integer PRIMARY KEY, "parentSeqNum" integer, "name" text NOT NULL,
   "args" jsonb NOT NULL, "clientId" text NOT NULL, "sessionId" text NOT NULL);
@@ -46,9 +49,12 @@ SELECT livestore.append('todos-1', (SELECT jsonb_agg(jsonb_build_object('name', 
   'clientId', 'c', 'sessionId', 's') ORDER BY s) FROM generate_series(1, 1000) s));
 SELECT livestore.create_store('empty');
 SQL
+}
+fill upgraded "$oldest"
+fill from_previous "$previous"
 
-snapshot() {  # the data the upgrade must not touch
-  psql_as upgraded -At -c "SELECT store_id, table_name, livestore.head(store_id), handle, created_at FROM livestore.stores ORDER BY 1" \
+snapshot() {  # the data the upgrade must not touch (in database ${1:-upgraded})
+  psql_as "${1:-upgraded}" -At -c "SELECT store_id, table_name, livestore.head(store_id), handle, created_at FROM livestore.stores ORDER BY 1" \
     -c "SELECT md5(string_agg(e::text, '|' ORDER BY \"seqNum\")) FROM eventlog_6_ref e" \
     -c "SELECT md5(string_agg(e::text, '|' ORDER BY \"seqNum\")) FROM eventlog_6_todos_1 e"
 }
@@ -73,6 +79,38 @@ got=$(psql_as upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname
 after=$(snapshot)
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after"); fail "the update changed stored data"; }
 echo "data unchanged: $(echo "$before" | wc -l) lines compared (stores, heads, handles, row checksums)"
+
+# events() (C since 0.4.0) reads the upgraded logs, the adopted one too, as
+# they are stored: every row, in order, by pages.
+events_match() {  # events_match DB
+  psql_as "$1" -At <<'SQL'
+SELECT s.store_id || ' ' || ((SELECT count(*) FROM livestore.events(s.store_id, 0, 100000))::text) || ' '
+       || ((SELECT md5(coalesce(string_agg(e::text, '|' ORDER BY e."seqNum"), '')) FROM livestore.events(s.store_id, 0, 100000) e)
+           = (SELECT md5(coalesce(string_agg(p::text, '|' ORDER BY p."seqNum"), ''))
+                FROM generate_series(0, 1100, 100) a, LATERAL livestore.events(s.store_id, a, 100) p))::text
+  FROM livestore.stores s ORDER BY 1;
+SELECT md5(string_agg(e::text, '|' ORDER BY "seqNum")) FROM livestore.events('ref', 0, 100000) e;
+SELECT md5(string_agg(e::text, '|' ORDER BY "seqNum")) FROM eventlog_6_ref e;
+SQL
+}
+check_events() {  # check_events DB REF_ROWS
+  local out
+  out=$(events_match "$1") || fail "events() on the upgraded database $1 failed"
+  [ "$(echo "$out" | head -3 | tr '\n' ' ')" = "empty 0 true ref $2 true todos-1 1000 true " ] \
+    && [ "$(echo "$out" | sed -n 4p)" = "$(echo "$out" | sed -n 5p)" ] \
+    || { echo "$out"; fail "events() on the upgraded database $1 does not read the logs as stored"; }
+  echo "events() on $1 after the update: every store's rows, in order, whole and by pages of 100"
+}
+check_events upgraded 251
+
+# From the previous release: its one update step, the same data after it.
+before_prev=$(snapshot from_previous) || fail "snapshot failed"
+psql_as from_previous -c "ALTER EXTENSION livestore UPDATE" || fail "ALTER EXTENSION UPDATE from $previous failed"
+[ "$(psql_as from_previous -At -c "SELECT extversion FROM pg_extension WHERE extname = 'livestore'")" = "$newest" ] \
+  || fail "from_previous did not reach $newest"
+[ "$before_prev" = "$(snapshot from_previous)" ] || fail "the update from $previous changed stored data"
+check_events from_previous 250
+echo "updated $previous -> $newest on a second database: data unchanged, events() reads it"
 
 # The upgraded catalog equals a fresh install's.
 psql_as fresh -c "CREATE EXTENSION livestore" || fail "fresh install failed"
@@ -104,7 +142,10 @@ SQL
 catalog fresh > "$DIR/catalog.fresh" && catalog upgraded > "$DIR/catalog.upgraded" || fail "reading the catalogs failed"
 diff "$DIR/catalog.fresh" "$DIR/catalog.upgraded" > "$DIR/catalog.diff" \
   || { cat "$DIR/catalog.diff"; fail "the upgraded catalog differs from a fresh install (< fresh, > upgraded)"; }
-echo "catalog equal to a fresh install: $(wc -l < "$DIR/catalog.fresh") objects and properties compared"
+catalog from_previous > "$DIR/catalog.from_previous" || fail "reading the catalogs failed"
+diff "$DIR/catalog.fresh" "$DIR/catalog.from_previous" \
+  || fail "the catalog updated from $previous differs from a fresh install (< fresh, > updated)"
+echo "catalog equal to a fresh install: $(wc -l < "$DIR/catalog.fresh") objects and properties compared (from $oldest and from $previous)"
 
 # The upgraded extension works on the upgraded data: appends on the old
 # heads, emit, hooks.

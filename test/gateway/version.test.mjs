@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 
 import { GATEWAY_BIN, psql, REPO_ROOT, startCluster, startGateway } from '../lib/harness.mjs'
-import { events, pushBatch } from './lib.mjs'
+import { events, inserts, pull, pushBatch } from './lib.mjs'
 
 const VERSION = readFileSync(`${REPO_ROOT}/livestore.control`, 'utf8').match(/^default_version = '(.*)'/m)[1]
 const run = (args, env = {}) =>
@@ -22,6 +22,8 @@ before(async () => {
   pg = await startCluster()
   await psql(pg.url, 'CREATE DATABASE old_ext')
   await psql(pg.url, 'CREATE DATABASE no_ext')
+  await psql(pg.url, 'CREATE DATABASE ext_030')
+  await psql(dbUrl(pg.url, 'ext_030'), "CREATE EXTENSION livestore VERSION '0.3.0'")
   await psql(dbUrl(pg.url, 'old_ext'), "CREATE EXTENSION livestore VERSION '0.1.0'")
 })
 after(async () => { await pg?.stop() })
@@ -70,4 +72,48 @@ test('refuses to start on a database without the extension', () => {
   const r = run(['--listen', '127.0.0.1:0', '--database-url', dbUrl(pg.url, 'no_ext')])
   assert.equal(r.status, 1)
   assert.match(messages(r.stderr), /refusing to start: .* it is not installed in database "no_ext": run CREATE EXTENSION livestore/)
+})
+
+// 0.4.0 made livestore.events() a C function: the gateway pages a store read
+// through 0.3.0's PL/pgSQL events() and through the C one alike.
+test('pulls the same pages from 0.3.0 and, after ALTER EXTENSION UPDATE, from 0.4.0', async () => {
+  const url = dbUrl(pg.url, 'ext_030')
+  // Every page read from Postgres (no page cache), 400 events a page.
+  const gwArgs = ['--page-cache-mb', '0', '--page-events', '400']
+  const pullAll = async (endpoint) => {
+    const first = await pull(endpoint, { storeId: 'paged', live: false })
+    assert.equal(first.status, 200)
+    const handle = first.headers.get('electric-handle')
+    const pages = []
+    let offset = '0_0'
+    for (let i = 0; i < 20; i++) {
+      const r = await pull(endpoint, { storeId: 'paged', handle, offset, live: false })
+      assert.equal(r.status, 200)
+      const got = inserts(r.body)
+      if (got.length === 0) break
+      pages.push({ offset: r.headers.get('electric-offset'), items: got })
+      offset = r.headers.get('electric-offset')
+    }
+    return pages
+  }
+  let gw = await startGateway({ databaseUrl: url, args: gwArgs })
+  let before
+  try {
+    assert.match(messages(gw.logTail()), /livestore extension 0\.3\.0 in database "ext_030"/)
+    await pull(gw.endpoint, { storeId: 'paged', live: false })
+    for (let s = 1; s <= 1000; s += 100) assert.equal((await pushBatch(gw.endpoint, 'paged', events(s, s + 99))).status, 200)
+    before = await pullAll(gw.endpoint)
+  } finally {
+    await gw.stop()
+  }
+  assert.deepEqual(before.map((p) => p.items.length), [400, 400, 200])
+  assert.deepEqual(before.flatMap((p) => p.items.map((m) => Number(m.value.seqNum))), Array.from({ length: 1000 }, (_, i) => i + 1))
+  await psql(url, 'ALTER EXTENSION livestore UPDATE')
+  assert.match(await psql(url, "SELECT extversion || ' ' || (SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = 'livestore.events(text, integer, integer)'::regprocedure) FROM pg_extension WHERE extname = 'livestore'"), new RegExp(`${VERSION.replaceAll('.', '\\.')} c`))
+  gw = await startGateway({ databaseUrl: url, args: gwArgs })
+  try {
+    assert.deepEqual(await pullAll(gw.endpoint), before)
+  } finally {
+    await gw.stop()
+  }
 })
