@@ -473,7 +473,22 @@ void Server::FollowRing(PGconn* conn) {
   start.reset();
   ring_wake_ = true;
   waiters_.WakeAll();
+  // Under a stream of commits every wait returns at once: without a pause
+  // the loop would cost a round trip (three syscalls, a thread wake-up here
+  // and a statement in Postgres) per commit anywhere in the database, a
+  // third of this gateway's CPU per push. Waits start at most every
+  // kRingSpacing, so a change arriving while idle still wakes at once (the
+  // wait is already in flight) and one arriving within kRingSpacing of the
+  // previous one comes with the next wait (this gateway's own pushes wake
+  // its pulls directly, see routes/push.cpp).
+  constexpr auto kRingSpacing = std::chrono::milliseconds(5);
+  Clock::time_point last_sent{};
   while (!stop_listener_) {
+    if (const auto due = last_sent + kRingSpacing, now = Clock::now(); now < due) {
+      waiters_.ExpireDue(now);
+      std::this_thread::sleep_until(due);
+    }
+    last_sent = Clock::now();
     const char* params[1] = {since.c_str()};
     // A second at most: the wait holds its statement's snapshot.
     if (!PQsendQueryParams(conn,
