@@ -94,7 +94,9 @@ class Server {
   static MHD_Response* Build(const std::string& body, const Headers& headers, const char* content_type);
   // A response whose body is the concatenation of `parts`, sent from where
   // they are (no copy): `owner` keeps them alive until the response is gone
-  // (`bytes`: the body's size).
+  // (`bytes`: the body's size). A body of at most kCopyBodyBelow bytes is
+  // copied instead (headers and body then leave in one system call).
+  static constexpr size_t kCopyBodyBelow = 16 * 1024;
   static MHD_Response* BuildParts(std::shared_ptr<const void> owner, std::initializer_list<std::string_view> parts,
                                   const Headers& headers, const char* content_type, size_t* bytes = nullptr);
   void Complete(Request& r, MHD_Response* response) const;
