@@ -134,13 +134,19 @@ MHD_Result Server::QueueComplete(Request& r, int status, MHD_Response* response)
   return MHD_queue_response(r.conn, static_cast<unsigned>(status), response);
 }
 
-MHD_Response* Server::Build(const std::string& body, const Headers& headers, const char* content_type) {
-  MHD_Response* resp =
-      MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+namespace {
+MHD_Response* WithHeaders(MHD_Response* resp, size_t body_size, const Headers& headers, const char* content_type) {
   if (resp == nullptr) return nullptr;
-  if (content_type && !body.empty()) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  if (content_type && body_size > 0) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   for (const auto& [k, v] : headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
   return resp;
+}
+}  // namespace
+
+MHD_Response* Server::Build(const std::string& body, const Headers& headers, const char* content_type) {
+  return WithHeaders(
+      MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY),
+      body.size(), headers, content_type);
 }
 
 MHD_Result Server::Reply(Request& r, int status, const std::string& body, const Headers& headers,
@@ -152,13 +158,8 @@ MHD_Result Server::Reply(Request& r, int status, const std::string& body, const 
 
 MHD_Response* Server::BuildParts(std::shared_ptr<const void> owner, std::initializer_list<std::string_view> parts,
                                  const Headers& headers, const char* content_type, size_t* bytes) {
-  std::vector<MHD_IoVec> iov;
   size_t size = 0;
-  for (std::string_view part : parts) {
-    if (part.empty()) continue;
-    iov.push_back({part.data(), part.size()});
-    size += part.size();
-  }
+  for (std::string_view part : parts) size += part.size();
   if (size <= kCopyBodyBelow) {
     // A small body (a live answer: a few events, or none) is copied into one
     // buffer: libmicrohttpd then sends the headers and the body with one
@@ -171,6 +172,9 @@ MHD_Response* Server::BuildParts(std::shared_ptr<const void> owner, std::initial
     if (resp != nullptr && bytes) *bytes = size;
     return resp;
   }
+  std::vector<MHD_IoVec> iov;
+  for (std::string_view part : parts)
+    if (!part.empty()) iov.push_back({part.data(), part.size()});
   auto* held = new std::shared_ptr<const void>(std::move(owner));
   MHD_Response* resp = MHD_create_response_from_iovec(
       iov.data(), static_cast<unsigned>(iov.size()),
@@ -179,10 +183,8 @@ MHD_Response* Server::BuildParts(std::shared_ptr<const void> owner, std::initial
     delete held;
     return nullptr;
   }
-  if (content_type && size > 0) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-  for (const auto& [k, v] : headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
   if (bytes) *bytes = size;
-  return resp;
+  return WithHeaders(resp, size, headers, content_type);
 }
 
 MHD_Result Server::ReplyError(Request& r, int status, const std::string& message, const Headers& headers) {

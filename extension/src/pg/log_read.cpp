@@ -22,7 +22,6 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/pg_class.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -33,7 +32,6 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 }
 #include "livestore/pg/log_read.h"
 #include "livestore/pg/raise.h"
@@ -55,10 +53,8 @@ StorePlans* FindStore(const char* store_id, const char* table_name) {
     // Not ls_raise_unknown_store: the message events() always had, no hint.
     if (p == nullptr)
       ereport(ERROR, (errcode(LS_ERRCODE_UNKNOWN_STORE), errmsg("store \"%s\" does not exist", store_id)));
-    // Locking the log processes the invalidations of a drop that committed
-    // meanwhile (the lock then keeps it until the transaction ends).
-    LockRelationOid(p->relid, AccessShareLock);
-    if (!p->stale || SearchSysCacheExists1(RELOID, ObjectIdGetDatum(p->relid))) return p;
+    // The lock then keeps the log until the transaction ends.
+    if (ls_lock_log(p, AccessShareLock)) return p;
     UnlockRelationOid(p->relid, AccessShareLock);
     ls_forget_plans(table_name);
     if (attempt > 0)
@@ -85,13 +81,8 @@ bool MapColumns(TupleDesc table, TupleDesc result, AttrNumber* attnos) {
 // The scan itself. False (nothing read) when the key or the columns are not
 // as expected: then the caller reads with SQL.
 bool ScanKeyRange(StorePlans* p, int32 after, int32 max_events, Tuplestorestate* out, TupleDesc desc) {
-  if (!OidIsValid(p->pkey)) return false;
-  Relation idx = try_relation_open(p->pkey, AccessShareLock);
+  Relation idx = ls_open_seq_key(p);
   if (idx == nullptr) return false;
-  if (idx->rd_rel->relkind != RELKIND_INDEX || idx->rd_index->indrelid != p->relid) {
-    relation_close(idx, AccessShareLock);
-    return false;
-  }
   Relation rel = table_open(p->relid, NoLock);  // FindStore holds it
   AttrNumber attnos[kColumns];
   // Row-level security on an adopted log: the SQL read applies its policies.

@@ -99,14 +99,24 @@ bool ls_lookup_store(const char* table_name, char* schema_out) {
   return true;
 }
 
-namespace {
-// The log's own lock (the insert takes it anyway); acquiring it processes the
-// invalidations of a drop_store() that committed meanwhile. False when the
-// log is gone.
-bool LockLog(StorePlans* p) {
-  LockRelationOid(p->relid, RowExclusiveLock);
+bool ls_lock_log(StorePlans* p, LOCKMODE mode) {
+  LockRelationOid(p->relid, mode);
   return !p->stale || SearchSysCacheExists1(RELOID, ObjectIdGetDatum(p->relid));
 }
+
+Relation ls_open_seq_key(StorePlans* p) {
+  if (!OidIsValid(p->pkey)) return nullptr;
+  // Gone (or swapped) under a concurrent DDL: the SQL way says what is there.
+  Relation idx = try_relation_open(p->pkey, AccessShareLock);
+  if (idx == nullptr) return nullptr;
+  if (idx->rd_rel->relkind != RELKIND_INDEX || idx->rd_index->indrelid != p->relid) {
+    relation_close(idx, AccessShareLock);
+    return nullptr;
+  }
+  return idx;
+}
+
+namespace {
 // The log's primary key when it is the single "seqNum" int4 btree column that
 // create_store() and adopt make (ls_head_is probes it), else InvalidOid.
 void FindSeqKey(Oid relid, Oid* pkey, AttrNumber* seq_attno) {
@@ -131,15 +141,9 @@ void FindSeqKey(Oid relid, Oid* pkey, AttrNumber* seq_attno) {
 }  // namespace
 
 bool ls_head_is(StorePlans* p, int32 parent) {
-  if (!OidIsValid(p->pkey)) return false;
-  // Gone (or swapped) under a concurrent DDL: the SQL way says what is there.
-  Relation idx = try_relation_open(p->pkey, AccessShareLock);
+  Relation idx = ls_open_seq_key(p);
   if (idx == nullptr) return false;
-  if (idx->rd_rel->relkind != RELKIND_INDEX || idx->rd_index->indrelid != p->relid) {
-    relation_close(idx, AccessShareLock);
-    return false;
-  }
-  Relation rel = table_open(p->relid, NoLock);  // LockLog holds it
+  Relation rel = table_open(p->relid, NoLock);  // ls_lock_store holds it
   // As committed now, like ls_log_head(plans, true), this transaction's
   // earlier writes included (SPI would count the command up, too).
   CommandCounterIncrement();
@@ -177,7 +181,7 @@ StorePlans* ls_lock_store(const char* table_name, const char* store_id, int32 pa
     bool got = LockAcquire(&tag, ExclusiveLock, false, parent >= 0) != LOCKACQUIRE_NOT_AVAIL;
     // Once held, the log's lock also keeps drop_store() out until this
     // transaction ends.
-    const bool alive = LockLog(p);
+    const bool alive = ls_lock_log(p, RowExclusiveLock);  // the insert takes it anyway
     while (alive && !got) {
       // Another writer holds the store. A batch whose parent is not the head
       // as committed now is a re-send or behind (or chained onto events

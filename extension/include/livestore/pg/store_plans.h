@@ -5,7 +5,9 @@
 #error "store_plans.h is a Postgres-zone header: include postgres.h first"
 #endif
 #include "executor/spi.h"
+#include "storage/lockdefs.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
 
 typedef struct StorePlans {
   char table_name[64]; /* hash key */
@@ -30,6 +32,16 @@ StorePlans* ls_plans_try(const char* table_name);
 
 /* Drops a store's cached plans (it vanished under them). */
 void ls_forget_plans(const char* table_name);
+
+/* Takes the log's own lock in `mode` (until the transaction ends); taking it
+ * processes the invalidations of a drop_store() that committed meanwhile.
+ * False when the log is gone. */
+bool ls_lock_log(StorePlans* plans, LOCKMODE mode);
+
+/* The log's "seqNum" primary key opened (AccessShareLock; index_close it),
+ * NULL when it has none such or it is gone or swapped under a concurrent DDL
+ * (then read the log with SQL). */
+Relation ls_open_seq_key(StorePlans* plans);
 
 /* Looks the store up in livestore.stores; false when it does not exist. */
 bool ls_lookup_store(const char* table_name, char* schema_out);
