@@ -23,7 +23,7 @@
 #   BENCH_CONSUME_EVENTS     events its consumer workers drain (quick 50000, full 200000)
 #   BENCH_FANOUT_READERS     "100 1000 10000"  BENCH_FANOUT_SECONDS (quick 3, full 15)
 #   BENCH_FANOUT_INTERVAL_MS between the writer's pushes (250)
-#   BENCH_FANOUT_DIAG_THREADS  a diagnosis point: 1,000 readers on a gateway with --threads N ("4"; "" skips)
+#   BENCH_FANOUT_DIAG_THREADS  a diagnosis point: 1,000 readers on a gateway with --threads N ("32", the default before it followed the CPUs; "" skips)
 #   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
 #   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
 #   BENCH_STORM_CLIENTS      clients opening the storm store at once (quick 200, full 1000)
@@ -59,7 +59,7 @@ CONSUME_EVENTS="${BENCH_CONSUME_EVENTS:-$(q 50000 200000)}"
 FANOUT_READERS="${BENCH_FANOUT_READERS:-100 1000 10000}"
 FANOUT_SECONDS="${BENCH_FANOUT_SECONDS:-$(q 3 15)}"
 FANOUT_INTERVAL_MS="${BENCH_FANOUT_INTERVAL_MS:-250}"
-FANOUT_DIAG_THREADS="${BENCH_FANOUT_DIAG_THREADS-4}"
+FANOUT_DIAG_THREADS="${BENCH_FANOUT_DIAG_THREADS-32}"
 HOLD_CONNS="${BENCH_HOLD_CONNS:-10000}"
 HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
 [ "${HOLD_SECONDS%.*}" -gt 25 ] 2>/dev/null && HOLD_SECONDS=25  # inside the longest long-poll timeout (40 s)
@@ -348,9 +348,10 @@ if want fanout 3; then
   done
 fi
 
-# Diagnosis (issue 12): the same 1,000-reader point on a gateway with a small
-# thread pool, right after the default one: how much of the latency is the
-# scheduling of 32 worker threads that one notification wakes at once.
+# Diagnosis (issue 12): the same 1,000-reader point on a gateway with another
+# thread pool (32, the default before it followed the CPUs: 8 on 2 CPUs),
+# right after the default one: how much of the latency is the scheduling of
+# the worker threads that one notification wakes at once.
 if want fanout 3 && [ -n "$FANOUT_DIAG_THREADS" ]; then
   for t in $FANOUT_DIAG_THREADS; do
     log "3 fan-out diagnosis: 1000 readers, --threads $t"

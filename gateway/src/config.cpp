@@ -1,5 +1,8 @@
 #include "gw/config.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -88,7 +91,7 @@ const std::vector<Flag>& Flags() {
        [](Config& c, const std::string& v) {
          c.max_body_bytes = static_cast<size_t>(ToInt("--max-body-bytes", v, 1024, 1 << 30));
        }},
-      {"--threads", "LIVESTORE_THREADS", "HTTP worker threads, each with one database connection (default 32)", true,
+      {"--threads", "LIVESTORE_THREADS", "HTTP worker threads, each with one database connection (default 4 per CPU, at least 8, at most 32)", true,
        [](Config& c, const std::string& v) { c.threads = ToInt("--threads", v, 1, 256); }},
       {"--max-connections", "LIVESTORE_MAX_CONNECTIONS", "open connections, held long polls included (default 20000)",
        true, [](Config& c, const std::string& v) { c.max_connections = ToInt("--max-connections", v, 16, 1000000); }},
@@ -182,6 +185,14 @@ const std::vector<Flag>& Flags() {
 }
 
 }  // namespace
+
+int DefaultThreads() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+  if (cpus <= 0) cpus = 2;
+  return std::clamp(4 * cpus, 8, 32);
+}
 
 Config ParseConfig(int argc, char** argv, bool* help) {
   Config c;

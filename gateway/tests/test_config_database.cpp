@@ -7,16 +7,12 @@
 #include <vector>
 
 #include "gw/config.h"
+#include "test_support.h"
 
 namespace {
 
-gw::Config Parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "livestore-gateway");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  bool help = false;
-  return gw::ParseConfig(static_cast<int>(argv.size()), argv.data(), &help);
-}
+using gwtest::ParseArgs;
+const auto Parse = ParseArgs;
 
 TEST(ConfigDatabase, ListenUrlDefaultsToTheDatabaseUrl) {
   gw::Config c = Parse({"--database-url", "host=db"});

@@ -7,9 +7,19 @@
 #include <utility>
 #include <vector>
 
+#include "gw/config.h"
 #include "livestore/core/error.h"
 
 namespace gwtest {
+
+// The gateway's flags as given on its command line (after the program name).
+inline gw::Config ParseArgs(std::vector<std::string> args) {
+  args.insert(args.begin(), "livestore-gateway");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  bool help = false;
+  return gw::ParseConfig(static_cast<int>(argv.size()), argv.data(), &help);
+}
 
 // EXPECT_TRUE(ThrowsSqlstate([&] { ... }, "22023")): f must throw ls::Error
 // carrying exactly that SQLSTATE.
