@@ -13,7 +13,8 @@
 #   BENCH_ROUNDS             rounds per push point, sides in alternating order; the best round
 #                            of each side is reported (quick 1, full 2)
 #   BENCH_CONCURRENCY        "1 16 64"      BENCH_BATCHES  "1 50"
-#   BENCH_SQL_SECONDS        per pgbench point of bench/sql/run.sh (quick 1, full 8)
+#   BENCH_SQL_SECONDS        per pgbench point and round of bench/sql/run.sh (quick 1, full 4)
+#   BENCH_SQL_ROUNDS         its rounds, sides in turning order, the median reported (quick 1, full 3)
 #   BENCH_HOOKS_SECONDS      per pgbench run of bench/sql/hooks.sh (quick 1, full 3)
 #   BENCH_HOOKS_ROUNDS       its rounds per point, the median reported (quick 1, full 3)
 #   BENCH_CAPTURE_SECONDS    per pgbench run of bench/sql/capture.sh (quick 1, full 3)
@@ -48,7 +49,8 @@ ROUNDS="${BENCH_ROUNDS:-$(q 1 2)}"
 WARMUP="${BENCH_WARMUP:-$(q 0.5 1)}"
 CONCURRENCY="${BENCH_CONCURRENCY:-1 16 64}"
 BATCHES="${BENCH_BATCHES:-1 50}"
-SQL_SECONDS="${BENCH_SQL_SECONDS:-$(q 1 8)}"
+SQL_SECONDS="${BENCH_SQL_SECONDS:-$(q 1 4)}"
+SQL_ROUNDS="${BENCH_SQL_ROUNDS:-$(q 1 3)}"
 HOOKS_SECONDS="${BENCH_HOOKS_SECONDS:-$(q 1 3)}"
 HOOKS_ROUNDS="${BENCH_HOOKS_ROUNDS:-$(q 1 3)}"
 CAPTURE_SECONDS="${BENCH_CAPTURE_SECONDS:-$(q 1 3)}"
@@ -214,11 +216,11 @@ fi
 # ---- 1: SQL append (bench/sql, its own cluster) --------------------------------
 if want sql 1; then
   if [ -x bench/sql/run.sh ] || [ -f bench/sql/run.sh ]; then
-    log "1 SQL append: bench/sql/run.sh (pgbench, $SQL_SECONDS s per point)"
+    log "1 SQL append: bench/sql/run.sh (pgbench, $SQL_ROUNDS round(s) of $SQL_SECONDS s per point)"
     # Once more after a failure: it keeps its cluster in a fixed folder, so a
     # concurrent run of it elsewhere in this work tree can stop ours.
-    BENCH_SECONDS="$SQL_SECONDS" bash bench/sql/run.sh >"$RUN/sql.md" 2>>"$RUN/sql.log" ||
-      { sleep 5; BENCH_SECONDS="$SQL_SECONDS" bash bench/sql/run.sh >"$RUN/sql.md" 2>>"$RUN/sql.log"; } ||
+    BENCH_SECONDS="$SQL_SECONDS" BENCH_ROUNDS="$SQL_ROUNDS" bash bench/sql/run.sh >"$RUN/sql.md" 2>>"$RUN/sql.log" ||
+      { sleep 5; BENCH_SECONDS="$SQL_SECONDS" BENCH_ROUNDS="$SQL_ROUNDS" bash bench/sql/run.sh >"$RUN/sql.md" 2>>"$RUN/sql.log"; } ||
       log "bench/sql/run.sh failed (see $RUN/sql.log)"
   else
     log "1 SQL append: bench/sql/run.sh is not there, skipped"

@@ -8,7 +8,7 @@
 # INSERT plus a NOTIFY in its transaction. Prints a Markdown table and keeps
 # it in bench/results/.
 #   BENCH_SECONDS (10) per run, BENCH_SIZES ("1 10 50"), BENCH_CLIENTS ("1 8 16"),
-#   BENCH_ROUNDS (1): runs per point, the two sides alternating; the median
+#   BENCH_ROUNDS (1): runs per point, the sides' order turned every other round; the median
 #   is reported, which steadies the figures on a busy machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -58,8 +58,11 @@ for c in $CLIENTS; do
         "$notify" >"$DIR/scripts/${side}_$point.sql"
     done
     declare -A runs=([app]="" [aof]="" [ins]="" [ntf]="") cpus=([app]="" [ins]="")
-    for _ in $(seq "$ROUNDS"); do
-      for side in ins ntf app aof; do
+    for r in $(seq "$ROUNDS"); do
+      # The order turns every other round, so that no side always runs
+      # after the same one (WAL, checkpoints and autovacuum carry over).
+      order="ins ntf app aof"; [ $((r % 2)) = 0 ] && order="aof app ntf ins"
+      for side in $order; do
         opts=""; [ $side = aof ] && opts="-c livestore.notify=on"
         read -r v cpu < <(run_point_cpu "$DIR/scripts/${side}_$point.sql" "$b" "$c" "$opts")
         [ -n "$v" ] || exit 1
