@@ -12,16 +12,15 @@
 namespace {
 
 using gwtest::ParseArgs;
-const auto Parse = ParseArgs;
 
 TEST(ConfigDatabase, ListenUrlDefaultsToTheDatabaseUrl) {
-  gw::Config c = Parse({"--database-url", "host=db"});
+  gw::Config c = ParseArgs({"--database-url", "host=db"});
   EXPECT_EQ(c.listen_database_url, "host=db");
   EXPECT_FALSE(c.database_pooled);
 }
 
 TEST(ConfigDatabase, PooledWithASessionUrlForListen) {
-  gw::Config c = Parse({"--database-url", "host=pgbouncer port=6432", "--database-pooled", "--listen-database-url=host=db"});
+  gw::Config c = ParseArgs({"--database-url", "host=pgbouncer port=6432", "--database-pooled", "--listen-database-url=host=db"});
   EXPECT_TRUE(c.database_pooled);
   EXPECT_EQ(c.database_url, "host=pgbouncer port=6432");
   EXPECT_EQ(c.listen_database_url, "host=db");
@@ -30,17 +29,17 @@ TEST(ConfigDatabase, PooledWithASessionUrlForListen) {
 TEST(ConfigDatabase, FromTheEnvironment) {
   setenv("LIVESTORE_DATABASE_POOLED", "1", 1);
   setenv("LIVESTORE_LISTEN_DATABASE_URL", "host=direct", 1);
-  gw::Config c = Parse({"--database-url", "host=pool"});
+  gw::Config c = ParseArgs({"--database-url", "host=pool"});
   EXPECT_TRUE(c.database_pooled);
   EXPECT_EQ(c.listen_database_url, "host=direct");
   setenv("LIVESTORE_DATABASE_POOLED", "false", 1);
-  EXPECT_FALSE(Parse({"--database-url", "host=pool"}).database_pooled);
+  EXPECT_FALSE(ParseArgs({"--database-url", "host=pool"}).database_pooled);
   unsetenv("LIVESTORE_DATABASE_POOLED");
   unsetenv("LIVESTORE_LISTEN_DATABASE_URL");
 }
 
 TEST(ConfigDatabase, ListenUrlNeedsAValue) {
-  EXPECT_THROW(Parse({"--database-url", "host=db", "--listen-database-url"}), std::invalid_argument);
+  EXPECT_THROW(ParseArgs({"--database-url", "host=db", "--listen-database-url"}), std::invalid_argument);
 }
 
 }  // namespace

@@ -15,7 +15,6 @@
 namespace {
 
 using gwtest::ParseArgs;
-const auto Parse = ParseArgs;
 
 // DefaultThreads() on a thread pinned to `cpus` CPUs (affinity is per thread).
 int DefaultOn(int cpus) {
@@ -54,12 +53,12 @@ TEST(ConfigThreads, DefaultIsFourPerCpuAtLeastEight) {
 }
 
 TEST(ConfigThreads, GivenValueWins) {
-  EXPECT_EQ(Parse({"--database-url", "host=db", "--threads", "32"}).threads, 32);
+  EXPECT_EQ(ParseArgs({"--database-url", "host=db", "--threads", "32"}).threads, 32);
   setenv("LIVESTORE_THREADS", "3", 1);
-  EXPECT_EQ(Parse({"--database-url", "host=db"}).threads, 3);
+  EXPECT_EQ(ParseArgs({"--database-url", "host=db"}).threads, 3);
   unsetenv("LIVESTORE_THREADS");
-  EXPECT_EQ(Parse({"--database-url", "host=db"}).threads, gw::DefaultThreads());
-  EXPECT_THROW(Parse({"--database-url", "host=db", "--threads", "0"}), std::invalid_argument);
+  EXPECT_EQ(ParseArgs({"--database-url", "host=db"}).threads, gw::DefaultThreads());
+  EXPECT_THROW(ParseArgs({"--database-url", "host=db", "--threads", "0"}), std::invalid_argument);
 }
 
 }  // namespace
