@@ -1,5 +1,7 @@
 #include "gw/shape_encode.h"
 
+#include <cstring>
+
 namespace gw {
 namespace {
 
@@ -9,10 +11,9 @@ void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
 
 }  // namespace
 
-ShapeItemsEncoder::ShapeItemsEncoder(std::string_view schema, std::string_view table)
-    : schema_(schema), table_(table), w_(buf_) {
-  // What every message of the page shares, escaped once here and written
-  // raw per row: the key's "schema"."table"/" and the headers object.
+ShapeItemsEncoder::ShapeItemsEncoder(std::string_view schema, std::string_view table) : esc_(buf_) {
+  // What every message of the page shares, escaped once here: the key's
+  // "schema"."table"/" (the seqNum and \"" follow), and the headers object.
   std::string key_prefix;
   key_prefix.reserve(schema.size() + table.size() + 8);
   key_prefix += '"';
@@ -23,7 +24,8 @@ ShapeItemsEncoder::ShapeItemsEncoder(std::string_view schema, std::string_view t
   rapidjson::StringBuffer b;
   rapidjson::Writer<rapidjson::StringBuffer> w(b);
   Str(w, key_prefix);
-  raw_key_prefix_.assign(b.GetString(), b.GetSize() - 1);  // open: the seqNum and \"" follow
+  key_open_ = "{\"key\":";
+  key_open_.append(b.GetString(), b.GetSize() - 1);  // open: the string goes on
   b.Clear();
   w.Reset(b);
   w.StartObject();
@@ -31,42 +33,40 @@ ShapeItemsEncoder::ShapeItemsEncoder(std::string_view schema, std::string_view t
   w.String("insert");
   w.Key("relation");
   w.StartArray();
-  Str(w, schema_);
-  Str(w, table_);
+  Str(w, schema);
+  Str(w, table);
   w.EndArray();
   w.EndObject();
-  raw_headers_.assign(b.GetString(), b.GetSize());
+  headers_close_ = "},\"headers\":";
+  headers_close_.append(b.GetString(), b.GetSize());
+  headers_close_ += '}';
 }
 
+void ShapeItemsEncoder::Raw(std::string_view s) { std::memcpy(buf_.Push(s.size()), s.data(), s.size()); }
+
 void ShapeItemsEncoder::Add(const ShapeEventRow& row) {
-  if (count_++ > 0) buf_.Put(',');
-  w_.Reset(buf_);
-  // seqNum is an integer's text (digits, maybe a sign): nothing to escape.
-  key_.assign(raw_key_prefix_);
-  key_ += row.seq;
-  key_ += "\\\"\"";
-  w_.StartObject();
-  w_.Key("key");
-  w_.RawValue(key_.data(), key_.size(), rapidjson::kStringType);
-  w_.Key("value");
-  w_.StartObject();
-  w_.Key("seqNum");
-  Str(w_, row.seq);
-  w_.Key("parentSeqNum");
-  if (row.parent_null) w_.Null();
-  else Str(w_, row.parent);
-  w_.Key("name");
-  Str(w_, row.name);
-  w_.Key("args");
-  Str(w_, row.args);
-  w_.Key("clientId");
-  Str(w_, row.client);
-  w_.Key("sessionId");
-  Str(w_, row.session);
-  w_.EndObject();
-  w_.Key("headers");
-  w_.RawValue(raw_headers_.data(), raw_headers_.size(), rapidjson::kObjectType);
-  w_.EndObject();
+  if (count_++ > 0) Raw(",");
+  // seqNum and parentSeqNum are integers' text (digits, maybe a sign):
+  // nothing to escape.
+  Raw(key_open_);
+  Raw(row.seq);
+  Raw("\\\"\",\"value\":{\"seqNum\":\"");
+  Raw(row.seq);
+  if (row.parent_null) {
+    Raw("\",\"parentSeqNum\":null,\"name\":");
+  } else {
+    Raw("\",\"parentSeqNum\":\"");
+    Raw(row.parent);
+    Raw("\",\"name\":");
+  }
+  esc_.Quoted(row.name);
+  Raw(",\"args\":");
+  esc_.Quoted(row.args);
+  Raw(",\"clientId\":");
+  esc_.Quoted(row.client);
+  Raw(",\"sessionId\":");
+  esc_.Quoted(row.session);
+  Raw(headers_close_);
 }
 
 }  // namespace gw

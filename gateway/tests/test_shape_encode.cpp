@@ -1,6 +1,7 @@
 // gw::ShapeItemsEncoder: insert messages equal in meaning to what
 // livestore.shape_page() builds in SQL, with any text escaped.
 #include <string>
+#include <vector>
 
 #include "gw/shape_encode.h"
 #include "test_support.h"
@@ -59,6 +60,77 @@ TEST(ShapeItemsEncoder, EscapesEveryStringAndKeepsUtf8) {
   EXPECT_EQ(std::string(v["sessionId"].GetString()), "sess\\ion");
   // No raw control character in the output.
   for (char ch : enc.Take()) EXPECT_GE(static_cast<unsigned char>(ch), 0x20u);
+}
+
+// What RapidJSON's writer makes of the row, value by value: the encoder
+// writes the frame as prepared text and must give the same bytes.
+std::string WriterMessage(const std::string& schema, const std::string& table, const gw::ShapeEventRow& row) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  w.StartObject();
+  w.Key("key");
+  str("\"" + schema + "\".\"" + table + "\"/\"" + std::string(row.seq) + "\"");
+  w.Key("value");
+  w.StartObject();
+  w.Key("seqNum");
+  str(row.seq);
+  w.Key("parentSeqNum");
+  if (row.parent_null) w.Null();
+  else str(row.parent);
+  w.Key("name");
+  str(row.name);
+  w.Key("args");
+  str(row.args);
+  w.Key("clientId");
+  str(row.client);
+  w.Key("sessionId");
+  str(row.session);
+  w.EndObject();
+  w.Key("headers");
+  w.StartObject();
+  w.Key("operation");
+  w.String("insert");
+  w.Key("relation");
+  w.StartArray();
+  str(schema);
+  str(table);
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return std::string(b.GetString(), b.GetSize());
+}
+
+TEST(ShapeItemsEncoder, SameBytesAsTheWriterValueByValue) {
+  // Strings long enough for the 16-byte scans, with every kind of character
+  // that needs escaping at every position of a block, and UTF-8.
+  std::vector<std::string> texts = {"", "a", "{\"id\": \"x-1\", \"text\": \"benchmark todo number 1\"}"};
+  const std::string specials = std::string("\"\\\x01\x1f\n\t\b\f\r", 9) + std::string(1, '\0');
+  for (char ch : specials)
+    for (size_t at = 0; at < 40; at += 3) {
+      std::string t(40, 'x');
+      t[at] = ch;
+      texts.push_back(t + "é😀 tail " + t);
+    }
+  gw::ShapeItemsEncoder enc("my \"schema\"", "eventlog_6_d\\x");
+  std::string want;
+  int seq = 0;
+  for (const auto& t : texts) {
+    ++seq;
+    const std::string s = std::to_string(seq), parent = std::to_string(seq - 1);
+    const gw::ShapeEventRow row{s, parent, t, t, t, t, seq % 2 == 0};
+    enc.Add(row);
+    if (!want.empty()) want += ',';
+    want += WriterMessage("my \"schema\"", "eventlog_6_d\\x", row);
+  }
+  EXPECT_EQ(enc.count(), seq);
+  EXPECT_EQ(enc.Take(), want);
+  const rapidjson::Document d = Parse("[" + enc.Take() + "]");
+  ASSERT_TRUE(d.IsArray());
+  for (rapidjson::SizeType i = 0; i < d.Size(); ++i) {
+    const auto& v = d[i]["value"];
+    EXPECT_EQ(std::string(v["args"].GetString(), v["args"].GetStringLength()), texts[i]);
+  }
 }
 
 TEST(ShapeItemsEncoder, EmptyPage) {

@@ -9,6 +9,9 @@
   do { if (!(x)) throw ::ls::Error(::ls::sqlstate::kInternal, "internal JSON assertion: " #x); } while (0)
 #endif
 #define RAPIDJSON_HAS_STDSTRING 1
+// Not RAPIDJSON_SSE2: the SIMD string scans of Debian 12's RapidJSON treat
+// only bytes below 0x1A as control characters, so the writer leaves 0x1A-0x1F
+// unescaped (invalid JSON; gateway/tests/test_shape_encode.cpp catches it).
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
