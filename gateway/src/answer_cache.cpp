@@ -10,7 +10,7 @@ AnswerCache& AnswerCache::Shared() {
 }
 
 SharedResponse AnswerCache::Find(const std::string& key, uint64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   auto it = map_.find(key);
   if (it == map_.end() || it->second.seq != seq || Clock::now() - it->second.at > kTtl) return nullptr;
   return it->second.answer;
@@ -18,7 +18,7 @@ SharedResponse AnswerCache::Find(const std::string& key, uint64_t seq) {
 
 void AnswerCache::Put(const std::string& key, uint64_t seq, SharedResponse answer, size_t bytes) {
   SharedResponse old;  // released outside the lock
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   if (map_.size() >= kMaxEntries || bytes_ + bytes > kMaxBytes) {
     // Answers live a second at most: dropping them all costs a rebuild each.
     map_.clear();

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -48,7 +49,7 @@ class AnswerCache {
     SharedResponse answer;
     size_t bytes;
   };
-  std::mutex mu_;
+  std::shared_mutex mu_;  // Find, once per woken reader, takes it shared
   std::unordered_map<std::string, Entry> map_;
   size_t bytes_ = 0;
 };

@@ -1,16 +1,27 @@
 // Held live pulls (built-in mode). A waiter is registered and its connection
-// suspended under one mutex, after checking that no notification for its
-// table arrived since the caller's query; the LISTEN thread, the deadline
+// suspended under its shard's mutex, after checking that no notification for
+// its table arrived since the caller's query; the LISTEN thread, the deadline
 // timer and shutdown take it out of the registry exactly once under the same
 // mutex, and resume its connection after releasing it.
+//
+// The registry is split in shards, one per worker thread (a thread always
+// registers in its own): one push wakes a thousand readers spread over every
+// worker thread, and each of them, once answered, asks again and is held
+// again. Under one mutex those threads queued behind each other (perf of the
+// gateway at 1,000 readers: 2.8 futex calls per delivery, most of them this
+// mutex's). The notification counts are one table for all shards, read under
+// a shared lock.
 #pragma once
 #include <microhttpd.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,7 +35,7 @@ struct Waiter {
   std::string table;
   int32_t after = -1;  // woken only by heads beyond this (-1: by any)
   Clock::time_point deadline;
-  bool suspended = false;  // guarded by Waiters::mu_
+  bool suspended = false;  // guarded by its shard's mutex
   bool expired = false;    // set when the deadline (or shutdown) resumed it
 };
 
@@ -47,15 +58,26 @@ class Waiters {
   size_t size();
 
  private:
-  // Marks w woken and keeps its connection for Resume (under mu_).
-  void TakeLocked(Waiter* w, bool expired, std::vector<MHD_Connection*>* out);
-  // Resumes connections taken out of the indexes (without mu_).
+  static constexpr size_t kShards = 32;  // --threads' cap: each worker thread a shard of its own
+  struct Shard {
+    std::mutex mu;
+    std::multimap<std::string, Waiter*> by_table;
+    std::set<std::pair<Clock::time_point, Waiter*>> by_deadline;
+  };
+  // The calling thread's shard.
+  Shard& Mine();
+  uint64_t SeqLocked(const std::string& table);  // under seq_mu_ (shared or not)
+  // Marks w woken and keeps its connection for Resume (under its shard's mu).
+  static void TakeLocked(Waiter* w, bool expired, std::vector<MHD_Connection*>* out);
+  // Every waiter of `sh`, taken (under sh.mu).
+  static void TakeAllLocked(Shard& sh, bool expired, std::vector<MHD_Connection*>* out);
+  // Resumes connections taken out of the indexes (without any mutex).
   static void Resume(const std::vector<MHD_Connection*>& conns);
-  std::mutex mu_;
-  bool closed_ = false;
+  // Lock order: a shard's mu, then seq_mu_ (never a shard's mu under seq_mu_).
+  std::shared_mutex seq_mu_;
   std::unordered_map<std::string, uint64_t> seq_;
-  std::multimap<std::string, Waiter*> by_table_;
-  std::set<std::pair<Clock::time_point, Waiter*>> by_deadline_;
+  std::atomic<bool> closed_{false};
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace gw
