@@ -283,6 +283,15 @@ test('bad-input corpus: each input gets a clear 4xx, nothing is written, the gat
   assert.equal((await pushBatch(gw.endpoint, STORE, events(3, 3))).status, 200, 'a good push still works')
 })
 
+// The room --help promises for request headers at the default --max-header-bytes
+// (32768, libmicrohttpd's memory per connection, of which the request line and
+// headers get about half): a browser's big cookie of 14 KiB is served, 17 KiB is 431.
+test('headers of 14 KiB are served at the default --max-header-bytes, 17 KiB are refused with 431', async () => {
+  const ping = (n) => raw(gw.port, { method: 'HEAD', headers: { Cookie: `c=${'c'.repeat(n)}` } })
+  assert.equal((await ping(14 * 1024)).status, 200)
+  assert.equal((await ping(17 * 1024)).status, 431)
+})
+
 // Inputs that once broke the gateway (found by this corpus), each against its
 // own gateway since a crash would take the shared one down.
 // Postgres refuses such jsonb (54001, stack depth limit exceeded): once a 500.
