@@ -15,6 +15,10 @@ namespace gw {
 namespace {
 
 constexpr size_t kMaxBuffered = 1u << 20;  // pause upstream beyond this
+// The client waits for the whole answer up to this much of its body, and is
+// answered at once with it (its length known: headers and a small body leave
+// in one send); a longer body is streamed from here on.
+constexpr size_t kStreamFrom = 64u << 10;
 constexpr auto kRetryDelay = std::chrono::milliseconds(500);
 constexpr int kMaxRotations = 8;             // 409s followed for one pull
 constexpr size_t kMaxPage = 256u << 20;      // a recovery page larger than this is given up
@@ -109,8 +113,11 @@ size_t Upstream::OnHeader(char* data, size_t size, size_t n, void* cls) {
       return 0;  // abort this transfer
     }
     if (t->status >= 200 && !t->recovering) {
+      // The client is resumed when the body is all here (Finish) or long
+      // enough to stream (OnBody), not now: resumed at the headers, it ran
+      // once for them and once more for the end of the body (two wake-ups
+      // of its thread, and a chunked answer sent in two pieces).
       t->headers_done = true;
-      t->ResumeLocked();
     }
   } else if (size_t colon = line.find(':'); colon != std::string::npos) {
     std::string name = line.substr(0, colon), value = line.substr(colon + 1);
@@ -138,7 +145,7 @@ size_t Upstream::OnBody(char* data, size_t size, size_t n, void* cls) {
   }
   t->buffer.append(data, size * n);
   t->scan.Feed(std::string_view(data, size * n));
-  t->ResumeLocked();
+  if (t->response_started || t->buffer.size() - t->read_pos >= kStreamFrom) t->ResumeLocked();
   return size * n;
 }
 

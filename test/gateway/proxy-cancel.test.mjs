@@ -39,10 +39,12 @@ before(async () => {
     held.add(res)
     res.on('close', () => held.delete(res))
     if (table.includes('stream')) {
-      // Headers and part of the body, then nothing: the client's connection
-      // is suspended in the body reader.
+      // Headers and part of the body, then nothing. The gateway waits for a
+      // whole answer up to 64 KiB of body, then streams: with 70 KiB sent,
+      // the client has the headers and its connection is suspended in the
+      // body reader.
       res.writeHead(200, { ...headers, 'electric-has-data': 'true' })
-      res.write('[')
+      res.write('[' + ' '.repeat(70 * 1024))
     }
     // Otherwise a held long poll: no answer at all.
   })
@@ -150,6 +152,10 @@ test('a normal proxied live pull still completes, and the gauge returns to 0', a
   await until('the poll is open upstream', async () => (await metric('livestore_gateway_upstream_open')) === 1, 3000)
   const r = await pending
   assert.equal(r.status, 200)
+  // A short answer leaves whole once Electric has sent all of it: with its
+  // length, not chunked.
+  assert.equal(r.headers.get('content-length'), String('[{"headers":{"control":"up-to-date"}}]'.length))
+  assert.equal(r.headers.get('transfer-encoding'), null)
   assert.equal(r.headers.get('electric-offset'), '7_0')
   assert.equal(r.headers.get('electric-up-to-date'), 'true', 'kept through the proxy (not empty: libmicrohttpd)')
   assert.deepEqual(await r.json(), [{ headers: { control: 'up-to-date' } }])

@@ -1,7 +1,9 @@
 // Proxy mode: pulls go to Electric through one libcurl multi thread. The
-// client's connection is suspended until Electric's headers arrive, then the
-// body is streamed back as it comes (the content reader suspends when it has
-// nothing, and the transfer pauses when the client reads slowly).
+// client's connection is suspended until Electric's whole answer is here (then
+// it is sent with its length, at once) or, for a body longer than 64 KiB,
+// until that much of it is: then the body is streamed back as it comes (the
+// content reader suspends when it has nothing, and the transfer pauses when
+// the client reads slowly).
 //
 // Ownership and threads. A ProxyTransfer is shared (shared_ptr) by the
 // Request (until NOTIFY_COMPLETED), the streaming response (until MHD frees

@@ -123,11 +123,22 @@ MHD_Result HandleProxyPull(Server& s, Request& r) {
     else if (has_data && status == 200) headers.emplace_back(name, Flag(value));  // position learnt while streaming
     else headers.emplace_back(name, FormatProxyOffset(value, t->client_seq));     // no events: same position
   }
+  // The whole body is here (the curl thread resumes a client for the end of
+  // its transfer, or once the body is long enough to stream: upstream.cpp).
+  std::shared_ptr<std::string> whole;
+  if (t->done && t->result == CURLE_OK) {
+    whole = std::make_shared<std::string>(t->buffer, t->read_pos);
+    t->buffer.clear();
+    t->read_pos = 0;
+  }
   lock.unlock();
 
   MHD_Response* resp;
   if (status == 204 || status == 304) {
     resp = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
+  } else if (whole) {
+    const std::string_view body = *whole;
+    resp = Server::BuildParts(std::move(whole), {body}, {}, nullptr);
   } else {
     // The response holds a reference to the transfer until MHD frees it.
     auto* cls = new std::shared_ptr<ProxyTransfer>(t);
