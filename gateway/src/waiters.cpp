@@ -1,5 +1,7 @@
 #include "gw/waiters.h"
 
+#include <algorithm>
+
 namespace gw {
 
 // Waking is split in two: under a shard's mutex its waiters are taken out of
@@ -123,8 +125,7 @@ void Waiters::WakeAll() {
 
 Clock::time_point Waiters::ExpireDue(Clock::time_point now) {
   std::vector<MHD_Connection*> woken;
-  bool any = false;
-  Clock::time_point next;
+  Clock::time_point next = Clock::time_point::max();
   for (Shard& sh : shards_) {
     std::lock_guard<std::mutex> lock(sh.mu);
     while (!sh.by_deadline.empty() && sh.by_deadline.begin()->first <= now) {
@@ -138,13 +139,10 @@ Clock::time_point Waiters::ExpireDue(Clock::time_point now) {
         }
       TakeLocked(w, true, &woken);
     }
-    if (!sh.by_deadline.empty() && (!any || sh.by_deadline.begin()->first < next)) {
-      next = sh.by_deadline.begin()->first;
-      any = true;
-    }
+    if (!sh.by_deadline.empty()) next = std::min(next, sh.by_deadline.begin()->first);
   }
   Resume(woken);
-  return any ? next : now + std::chrono::seconds(1);
+  return next == Clock::time_point::max() ? now + std::chrono::seconds(1) : next;
 }
 
 void Waiters::Close() {

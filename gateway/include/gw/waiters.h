@@ -58,7 +58,7 @@ class Waiters {
   size_t size();
 
  private:
-  static constexpr size_t kShards = 32;  // --threads' cap: each worker thread a shard of its own
+  static constexpr size_t kShards = 32;  // --threads' default cap: each worker a shard of its own (more share)
   struct Shard {
     std::mutex mu;
     std::multimap<std::string, Waiter*> by_table;

@@ -127,7 +127,8 @@ MHD_Result HandleProxyPull(Server& s, Request& r) {
   // its transfer, or once the body is long enough to stream: upstream.cpp).
   std::shared_ptr<std::string> whole;
   if (t->done && t->result == CURLE_OK) {
-    whole = std::make_shared<std::string>(t->buffer, t->read_pos);
+    whole = std::make_shared<std::string>(std::move(t->buffer));  // taken, not copied
+    whole->erase(0, t->read_pos);
     t->buffer.clear();
     t->read_pos = 0;
   }
