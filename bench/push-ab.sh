@@ -1,10 +1,12 @@
 #!/bin/bash
 # bench/push-ab.sh OLD_GATEWAY NEW_GATEWAY: HTTP push through two gateway
-# binaries and livestore.append over libpq, interleaved on one cluster, so that
+# binaries, livestore.append over libpq and the database-only ceiling (the
+# bare INSERT over libpq, benchmark 2's), interleaved on one cluster, so that
 # a change to the push path is judged by same-run ratios on a shared machine
 # (bench/run.sh measures one binary per run). Uses the installed extension.
 # Prints one line per side, point and round, then the medians:
-#   c=1 b=1 | old: ev/s 2265 p50 0.420 p99 0.740 cpu 80.1 | new: ... | append: ... | new/old 1.05 old/append 0.83 new/append 0.87
+#   c=16 b=1 | old: ev/s 4320 p50 3.993 p99 8.878 cpu 77.9 | new: ... | append: ... | insert: ... |
+#     new/old 0.92 old/append 0.96 new/append 0.88 old/ceiling 0.66 new/ceiling 0.61
 # cpu: the gateway's CPU (user + system, /proc) per answered push, in µs.
 #
 #   PUSH_AB_POINTS   "1:1 16:1 16:50"  concurrency:batch points
@@ -59,11 +61,11 @@ summary() {  # one JSON line of loadgen output -> "ev/s p50 p99 cpu"
 for r in $(seq "$ROUNDS"); do
   for pt in $POINTS; do
     c="${pt%:*}" b="${pt#*:}"
-    order="old append new"; [ $((r % 2)) = 0 ] && order="new append old"
+    order="old append insert new"; [ $((r % 2)) = 0 ] && order="new insert append old"
     for side in $order; do
       common=(--concurrency "$c" --batch "$b" --seconds "$SECS" --warmup 0.5 --store-prefix "${side}_r${r}_c${c}_b${b}")
-      if [ "$side" = append ]; then
-        out="$("$LOADGEN" dbpush --db "$DB" --sql append "${common[@]}" 2>>"$TMP/loadgen.log" | summary)"
+      if [ "$side" = append ] || [ "$side" = insert ]; then
+        out="$("$LOADGEN" dbpush --db "$DB" --sql "$side" "${common[@]}" 2>>"$TMP/loadgen.log" | summary)"
       else
         out="$("$LOADGEN" push --url "http://127.0.0.1:${PORT[$side]}/api/electric" --token bench-token "${common[@]}" \
           --pid "${PID[$side]}" 2>>"$TMP/loadgen.log" | summary)"
@@ -79,12 +81,13 @@ const med = (a) => { const s = a.slice().sort((x, y) => x - y); return s[Math.fl
 const points = [...new Set(rows.map((r) => r[2] + ":" + r[3]))];
 for (const p of points) {
   const m = {};
-  for (const side of ["old", "new", "append"]) {
+  for (const side of ["old", "new", "append", "insert"]) {
     const rs = rows.filter((r) => r[0] === side && r[2] + ":" + r[3] === p);
     m[side] = [4, 5, 6, 7].map((i) => med(rs.map((r) => +r[i])));
   }
-  const f = (s) => `${s}: ev/s ${m[s][0]} p50 ${m[s][1].toFixed(3)} p99 ${m[s][2].toFixed(3)}` + (s === "append" ? "" : ` cpu ${m[s][3]}`);
+  const f = (s) => `${s}: ev/s ${m[s][0]} p50 ${m[s][1].toFixed(3)} p99 ${m[s][2].toFixed(3)}` + (s === "append" || s === "insert" ? "" : ` cpu ${m[s][3]}`);
   const [c, b] = p.split(":");
-  console.log(`c=${c} b=${b} | ${f("old")} | ${f("new")} | ${f("append")} | new/old ${(m.new[0] / m.old[0]).toFixed(2)}` +
-    ` old/append ${(m.old[0] / m.append[0]).toFixed(2)} new/append ${(m.new[0] / m.append[0]).toFixed(2)}`);
+  console.log(`c=${c} b=${b} | ${f("old")} | ${f("new")} | ${f("append")} | ${f("insert")} | new/old ${(m.new[0] / m.old[0]).toFixed(2)}` +
+    ` old/append ${(m.old[0] / m.append[0]).toFixed(2)} new/append ${(m.new[0] / m.append[0]).toFixed(2)}` +
+    ` old/ceiling ${(m.old[0] / m.insert[0]).toFixed(2)} new/ceiling ${(m.new[0] / m.insert[0]).toFixed(2)}`);
 }' "$TMP/rounds.txt"
