@@ -85,7 +85,7 @@ for (const p of points) {
     const rs = rows.filter((r) => r[0] === side && r[2] + ":" + r[3] === p);
     m[side] = [4, 5, 6, 7].map((i) => med(rs.map((r) => +r[i])));
   }
-  const f = (s) => `${s}: ev/s ${m[s][0]} p50 ${m[s][1].toFixed(3)} p99 ${m[s][2].toFixed(3)}` + (s === "append" || s === "insert" ? "" : ` cpu ${m[s][3]}`);
+  const f = (s) => `${s}: ev/s ${m[s][0]} p50 ${m[s][1].toFixed(3)} p99 ${m[s][2].toFixed(3)}` + (s === "old" || s === "new" ? ` cpu ${m[s][3]}` : "");
   const [c, b] = p.split(":");
   console.log(`c=${c} b=${b} | ${f("old")} | ${f("new")} | ${f("append")} | ${f("insert")} | new/old ${(m.new[0] / m.old[0]).toFixed(2)}` +
     ` old/append ${(m.old[0] / m.append[0]).toFixed(2)} new/append ${(m.new[0] / m.append[0]).toFixed(2)}` +
