@@ -172,7 +172,8 @@ const std::vector<Flag>& Flags() {
        "immediate pull answers/s per address; beyond it pulls are slowed, never refused; 0 = no limit", true,
        [](Config& c, const std::string& v) { c.pull_rate_per_ip = ToInt("--pull-rate-per-ip", v, 0, 1000000); }},
       {"--max-header-bytes", "LIVESTORE_MAX_HEADER_BYTES", "libmicrohttpd's memory per connection (default 32768), zeroed for each request: the request line and "
-       "headers get about half of it (15 KiB by default, as Node's 16 KiB), larger ones are refused with 431",
+       "headers may fill all but about 0.5 KiB of it, a Cookie header only half (libmicrohttpd copies it to parse "
+       "it: 15 KiB by default, as Node's 16 KiB); larger ones are refused with 431",
        true, [](Config& c, const std::string& v) {
          c.max_header_bytes = static_cast<size_t>(ToInt("--max-header-bytes", v, 4096, 1 << 20));
        }},
