@@ -25,6 +25,7 @@
 #   BENCH_FANOUT_READERS     "100 1000 10000"  BENCH_FANOUT_SECONDS (quick 3, full 15)
 #   BENCH_FANOUT_INTERVAL_MS between the writer's pushes (250)
 #   BENCH_FANOUT_DIAG_THREADS  a diagnosis point: 1,000 readers on a gateway with --threads N ("32", the default before it followed the CPUs; "" skips)
+#   BENCH_FANOUT_DIAG_HEADER_BYTES  a diagnosis point: 10,000 readers on a gateway with --max-header-bytes N ("16384"; "" skips)
 #   BENCH_HOLD_CONNS         10000          BENCH_HOLD_SECONDS (quick 3, full 10; at most 25)
 #   BENCH_PULL_EVENTS        events in the initial-pull store (quick 200000, full 1000000)
 #   BENCH_STORM_CLIENTS      clients opening the storm store at once (quick 200, full 1000)
@@ -62,6 +63,7 @@ FANOUT_READERS="${BENCH_FANOUT_READERS:-100 1000 10000}"
 FANOUT_SECONDS="${BENCH_FANOUT_SECONDS:-$(q 3 15)}"
 FANOUT_INTERVAL_MS="${BENCH_FANOUT_INTERVAL_MS:-250}"
 FANOUT_DIAG_THREADS="${BENCH_FANOUT_DIAG_THREADS-32}"
+FANOUT_DIAG_HEADER_BYTES="${BENCH_FANOUT_DIAG_HEADER_BYTES-16384}"
 HOLD_CONNS="${BENCH_HOLD_CONNS:-10000}"
 HOLD_SECONDS="${BENCH_HOLD_SECONDS:-$(q 3 10)}"
 [ "${HOLD_SECONDS%.*}" -gt 25 ] 2>/dev/null && HOLD_SECONDS=25  # inside the longest long-poll timeout (40 s)
@@ -361,6 +363,22 @@ if want fanout 3 && [ -n "$FANOUT_DIAG_THREADS" ]; then
     lg "$RUN/fanout_1000_threads$t.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" \
       --readers 1000 --store "fanout_1000_t$t" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" \
       --pid "$GW_PID" --label "1000 readers, --threads $t"
+    stop_pid "$GW_PID"
+  done
+fi
+
+# Diagnosis: the largest reader count on a gateway with less memory per
+# connection. libmicrohttpd zeroes all of it (--max-header-bytes, 32 KiB by
+# default) for every request of a kept-alive connection, two per reader and
+# push: how much of the 10,000-reader latency and RSS that is.
+if want fanout 3 && [ -n "$FANOUT_DIAG_HEADER_BYTES" ]; then
+  r="${FANOUT_READERS##* }"
+  for m in $FANOUT_DIAG_HEADER_BYTES; do
+    log "3 fan-out diagnosis: $r readers, --max-header-bytes $m"
+    start_gateway "fanout_${r}_mhb$m" --max-header-bytes "$m"
+    lg "$RUN/fanout_${r}_mhb$m.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" \
+      --readers "$r" --store "fanout_${r}_m$m" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" \
+      --pid "$GW_PID" --label "$r readers, --max-header-bytes $m"
     stop_pid "$GW_PID"
   done
 fi
