@@ -312,34 +312,30 @@ for (const r of fanFiles.filter((n) => n !== 1)) {
       lgUs ? `${rx(ratio(cpuUs, lgUs), 2)} the load generator's CPU` : '—', '—', '—')
   }
 }
-// The diagnosis points: 1,000 readers on a gateway with a smaller thread pool.
-for (const f of fs.readdirSync(run).filter((n) => /^fanout_\d+_threads\d+\.json$/.test(n)).sort()) {
-  const [, r, t] = f.match(/^fanout_(\d+)_threads(\d+)\.json$/).map(Number)
-  const d = readJson(f), base = readJson(`fanout_${r}.json`)
-  if (bad(d)) {
-    row('3 live fan-out (diagnosis)', `${int(r)} readers, --threads ${t}`, `error: ${d?.error}`, '', '', '', 'error')
-    continue
+// The diagnosis points, each against the default gateway's run at the same
+// reader count: fanout_<readers>_<suffix><value>.json. With rss, the row adds
+// the RSS peaks.
+function fanDiagnosis(suffix, flag, baseName, rss) {
+  const re = new RegExp(`^fanout_(\\d+)_${suffix}(\\d+)\\.json$`)
+  for (const f of fs.readdirSync(run).filter((n) => re.test(n)).sort()) {
+    const [, r, v] = f.match(re).map(Number)
+    const d = readJson(f), base = readJson(`fanout_${r}.json`)
+    if (bad(d)) {
+      row('3 live fan-out (diagnosis)', `${int(r)} readers, ${flag} ${v}`, `error: ${d?.error}`, '', '', '', 'error')
+      continue
+    }
+    const lossy = d.missing > 0 || d.errors > 0 || d.push_errors > 0
+    const hasBase = base && !bad(base)
+    row('3 live fan-out (diagnosis)', `${int(r)} readers, gateway ${flag} ${v}`,
+      `push→receive p50 ${ms(d.latency?.p50_ms)}, p99 ${ms(d.latency?.p99_ms)} (${int(d.deliveries)} deliveries${lossy ? `, ${int(d.missing)} missing, ${int(d.errors)} errors` : ', none missing'}); gateway ${rss ? `RSS peak ${mb(d.gateway?.rss_peak_mb)}, ` : ''}CPU ${d.gateway?.cpu_s > 0 && d.deliveries > 0 ? int((d.gateway.cpu_s * 1e6) / d.deliveries) : '?'} µs per event delivered`,
+      hasBase ? `${baseName}: p50 ${ms(base.latency?.p50_ms)}, p99 ${ms(base.latency?.p99_ms)}${rss ? `, RSS peak ${mb(base.gateway?.rss_peak_mb)}` : ''}` : `no ${baseName} run`,
+      hasBase ? `p99 ${rx(ratio(d.latency?.p99_ms, base.latency?.p99_ms), 2)} default${rss ? `; RSS ${rx(ratio(d.gateway?.rss_peak_mb, base.gateway?.rss_peak_mb), 2)}` : ''}` : '—', '—', lossy ? '**lossy**' : '—')
   }
-  const lossy = d.missing > 0 || d.errors > 0 || d.push_errors > 0
-  row('3 live fan-out (diagnosis)', `${int(r)} readers, gateway --threads ${t}`,
-    `push→receive p50 ${ms(d.latency?.p50_ms)}, p99 ${ms(d.latency?.p99_ms)} (${int(d.deliveries)} deliveries${lossy ? `, ${int(d.missing)} missing, ${int(d.errors)} errors` : ', none missing'}); gateway CPU ${d.gateway?.cpu_s > 0 && d.deliveries > 0 ? int((d.gateway.cpu_s * 1e6) / d.deliveries) : '?'} µs per event delivered`,
-    base && !bad(base) ? `default threads: p50 ${ms(base.latency?.p50_ms)}, p99 ${ms(base.latency?.p99_ms)}` : 'no default-threads run',
-    base && !bad(base) ? `p99 ${rx(ratio(d.latency?.p99_ms, base.latency?.p99_ms), 2)} default` : '—', '—', lossy ? '**lossy**' : '—')
 }
-// And the largest reader count with less memory per connection.
-for (const f of fs.readdirSync(run).filter((n) => /^fanout_\d+_mhb\d+\.json$/.test(n)).sort()) {
-  const [, r, m] = f.match(/^fanout_(\d+)_mhb(\d+)\.json$/).map(Number)
-  const d = readJson(f), base = readJson(`fanout_${r}.json`)
-  if (bad(d)) {
-    row('3 live fan-out (diagnosis)', `${int(r)} readers, --max-header-bytes ${m}`, `error: ${d?.error}`, '', '', '', 'error')
-    continue
-  }
-  const lossy = d.missing > 0 || d.errors > 0 || d.push_errors > 0
-  row('3 live fan-out (diagnosis)', `${int(r)} readers, gateway --max-header-bytes ${m}`,
-    `push→receive p50 ${ms(d.latency?.p50_ms)}, p99 ${ms(d.latency?.p99_ms)} (${int(d.deliveries)} deliveries${lossy ? `, ${int(d.missing)} missing, ${int(d.errors)} errors` : ', none missing'}); gateway RSS peak ${mb(d.gateway?.rss_peak_mb)}, CPU ${d.gateway?.cpu_s > 0 && d.deliveries > 0 ? int((d.gateway.cpu_s * 1e6) / d.deliveries) : '?'} µs per event delivered`,
-    base && !bad(base) ? `default (32768): p50 ${ms(base.latency?.p50_ms)}, p99 ${ms(base.latency?.p99_ms)}, RSS peak ${mb(base.gateway?.rss_peak_mb)}` : 'no default run',
-    base && !bad(base) ? `p99 ${rx(ratio(d.latency?.p99_ms, base.latency?.p99_ms), 2)} default; RSS ${rx(ratio(d.gateway?.rss_peak_mb, base.gateway?.rss_peak_mb), 2)}` : '—', '—', lossy ? '**lossy**' : '—')
-}
+// 1,000 readers on a gateway with another thread pool; the largest reader
+// count with less memory per connection.
+fanDiagnosis('threads', '--threads', 'default threads', false)
+fanDiagnosis('mhb', '--max-header-bytes', 'default (32768)', true)
 function fanTarget(r) { return r >= 10000 ? 'p99 < 1 s' : r >= 1000 ? 'p99 < 100 ms' : '—' }
 function fanTargetMs(r) { return r >= 10000 ? 1000 : 100 }
 

@@ -352,35 +352,27 @@ if want fanout 3; then
   done
 fi
 
-# Diagnosis (issue 12): the same 1,000-reader point on a gateway with another
-# thread pool (32, the default before it followed the CPUs: 8 on 2 CPUs),
-# right after the default one: how much of the latency is the scheduling of
-# the worker threads that one notification wakes at once.
-if want fanout 3 && [ -n "$FANOUT_DIAG_THREADS" ]; then
-  for t in $FANOUT_DIAG_THREADS; do
-    log "3 fan-out diagnosis: 1000 readers, --threads $t"
-    start_gateway "fanout_1000_threads$t" --threads "$t"
-    lg "$RUN/fanout_1000_threads$t.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" \
-      --readers 1000 --store "fanout_1000_t$t" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" \
-      --pid "$GW_PID" --label "1000 readers, --threads $t"
-    stop_pid "$GW_PID"
-  done
-fi
-
-# Diagnosis: the largest reader count on a gateway with less memory per
-# connection. libmicrohttpd zeroes all of it (--max-header-bytes, 32 KiB by
-# default) for every request of a kept-alive connection, two per reader and
-# push: how much of the 10,000-reader latency and RSS that is.
-if want fanout 3 && [ -n "$FANOUT_DIAG_HEADER_BYTES" ]; then
-  r="${FANOUT_READERS##* }"
-  for m in $FANOUT_DIAG_HEADER_BYTES; do
-    log "3 fan-out diagnosis: $r readers, --max-header-bytes $m"
-    start_gateway "fanout_${r}_mhb$m" --max-header-bytes "$m"
-    lg "$RUN/fanout_${r}_mhb$m.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" \
-      --readers "$r" --store "fanout_${r}_m$m" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" \
-      --pid "$GW_PID" --label "$r readers, --max-header-bytes $m"
-    stop_pid "$GW_PID"
-  done
+# Diagnosis points (issue 12), each right after the default gateway's run at
+# the same reader count. fanout_diag READERS SUFFIX FLAG VALUE: results in
+# fanout_<READERS>_<SUFFIX><VALUE>.json (bench/report.mjs compares them).
+fanout_diag() {
+  local r="$1" suffix="$2" flag="$3" v="$4"
+  log "3 fan-out diagnosis: $r readers, $flag $v"
+  start_gateway "fanout_${r}_$suffix$v" "$flag" "$v"
+  lg "$RUN/fanout_${r}_$suffix$v.json" fanout --url "http://127.0.0.1:$GW_PORT/api/electric" --token "$TOKEN" \
+    --readers "$r" --store "fanout_${r}_$suffix$v" --seconds "$FANOUT_SECONDS" --interval-ms "$FANOUT_INTERVAL_MS" \
+    --pid "$GW_PID" --label "$r readers, $flag $v"
+  stop_pid "$GW_PID"
+}
+if want fanout 3; then
+  # 1,000 readers with another thread pool (32, the default before it followed
+  # the CPUs: 8 on 2 CPUs): how much of the latency is the scheduling of the
+  # worker threads that one notification wakes at once.
+  for t in $FANOUT_DIAG_THREADS; do fanout_diag 1000 threads --threads "$t"; done
+  # The largest reader count with less memory per connection: libmicrohttpd
+  # zeroes all of it (--max-header-bytes, 32 KiB by default) for every request
+  # of a kept-alive connection, two per reader and push.
+  for m in $FANOUT_DIAG_HEADER_BYTES; do fanout_diag "${FANOUT_READERS##* }" mhb --max-header-bytes "$m"; done
 fi
 
 # ---- 4: held connections ----------------------------------------------------------
