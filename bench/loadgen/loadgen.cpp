@@ -301,11 +301,18 @@ std::string PullPath(const Url& ep, const std::string& store, const std::string&
 // The seqNums of the insert items of a pull body ("seqNum":"N", with or
 // without blanks around the colon, as json_build_object writes it), in order.
 void ForEachSeq(const std::string& body, const std::function<void(int)>& fn) {
+  // memmem, not std::string::find: find stops at every '"' of the body to
+  // compare the needle (memchr + memcmp), which made this scan the
+  // load generator's largest cost on a 1,000,000-event pull, on cores the
+  // gateway and Postgres share with it.
   static const char kNeedle[] = "\"seqNum\"";
   size_t p = 0;
   const size_t n = body.size();
-  while ((p = body.find(kNeedle, p)) != std::string::npos) {
-    p += sizeof kNeedle - 1;
+  const char* const b = body.data();
+  while (p < n) {
+    const void* hit = memmem(b + p, n - p, kNeedle, sizeof kNeedle - 1);
+    if (hit == nullptr) break;
+    p = static_cast<size_t>(static_cast<const char*>(hit) - b) + sizeof kNeedle - 1;
     while (p < n && body[p] == ' ') ++p;
     if (p >= n || body[p] != ':') continue;
     ++p;
