@@ -258,7 +258,7 @@ bool ParseJwks(std::string_view json, std::vector<JwtKey>* keys, std::vector<std
     return false;
   }
   rapidjson::Document doc;
-  doc.Parse<ls::kParseUntrusted>(json.data(), json.size());
+  ls::ParseUntrusted(doc, json.data(), json.size());
   const rapidjson::Value* list = nullptr;
   if (!doc.HasParseError() && doc.IsObject())
     if (auto it = doc.FindMember("keys"); it != doc.MemberEnd() && it->value.IsArray()) list = &it->value;

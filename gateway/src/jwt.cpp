@@ -179,7 +179,7 @@ bool ParseToken(std::string_view token, ParsedToken* t, std::string* error) {
     return false;
   }
   rapidjson::Document h;
-  h.Parse<ls::kParseUntrusted>(header.data(), header.size());
+  ls::ParseUntrusted(h, header.data(), header.size());
   if (h.HasParseError() || !h.IsObject() || header.find('\0') != std::string::npos || HasDuplicateNames(h)) {
     *error = "token header is not a JSON object";
     return false;
@@ -217,7 +217,7 @@ bool CheckClaims(std::string payload, const JwtPolicy& policy, int64_t now, JwtC
   // byte order mark; Postgres would do neither with the kept text.
   if (payload.compare(0, 3, "\xEF\xBB\xBF") == 0) payload.erase(0, 3);
   rapidjson::Document p;
-  p.Parse<ls::kParseUntrusted>(payload.data(), payload.size());
+  ls::ParseUntrusted(p, payload.data(), payload.size());
   if (p.HasParseError() || !p.IsObject() || payload.find('\0') != std::string::npos || HasDuplicateNames(p)) {
     *error = "token claims are not a JSON object";
     return false;

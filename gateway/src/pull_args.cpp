@@ -15,7 +15,7 @@ const rapidjson::Value* Member(const rapidjson::Value& obj, const char* name) {
 
 PullArgs ParsePullArgs(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse<ls::kParseUntrusted>(json.data(), json.size());
+  ls::ParseUntrusted(doc, json.data(), json.size());
   if (doc.HasParseError()) throw BadRequest("args: not valid JSON");
   if (!doc.IsObject()) throw BadRequest("args: must be a JSON object");
   const rapidjson::Value* tag = Member(doc, "_tag");

@@ -38,7 +38,7 @@ PushPayload ParsePushPayload(std::string_view body) {
   // libpq takes text parameters as C strings.
   if (body.find('\0') != std::string_view::npos) throw BadRequest("body contains a NUL byte");
   rapidjson::Document doc;  // pool allocator: freed without recursion, whatever the depth
-  doc.Parse<ls::kParseUntrusted>(body.data(), body.size());
+  ls::ParseUntrusted(doc, body.data(), body.size());
   if (doc.HasParseError())
     throw BadRequest(std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
   if (!doc.IsObject()) throw BadRequest("body must be a JSON object");

@@ -22,7 +22,7 @@ void StartFailure(JsonWriter& w, const std::string& message) {
 bool IsJson(const std::string& text) {
   if (text.find('\0') != std::string::npos) return false;  // RapidJSON would stop there
   rapidjson::Document doc;
-  doc.Parse<ls::kParseUntrusted>(text.data(), text.size());
+  ls::ParseUntrusted(doc, text.data(), text.size());
   return !doc.HasParseError();
 }
 

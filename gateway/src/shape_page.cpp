@@ -40,7 +40,7 @@ FilteredPage FilterShapePage(std::string_view body, int64_t client_seq) {
   FilteredPage out;
   out.last_seq = client_seq;
   rapidjson::Document doc;
-  doc.Parse<ls::kParseUntrusted>(body.data(), body.size());
+  ls::ParseUntrusted(doc, body.data(), body.size());
   if (doc.HasParseError() || !doc.IsArray()) return out;
   out.ok = true;
   rapidjson::StringBuffer buf;

@@ -80,7 +80,7 @@ BatchSummary CheckBatch(const rapidjson::Value& batch) {
 namespace {
 
 void Parse(rapidjson::Document* doc, const char* json, size_t len, const char* what) {
-  doc->Parse<kParseUntrusted>(json, len);
+  ParseUntrusted(*doc, json, len);
   if (doc->HasParseError())
     throw Error(sqlstate::kInvalidText,
                 std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(doc->GetParseError()) +
