@@ -83,6 +83,7 @@ class HttpConn : public Handler {
   Loop& loop_;
   sockaddr_in addr_{};
   int fd_ = -1;
+  uint32_t watched_ = 0;  // the events epoll has for fd_
   bool connecting_ = false, busy_ = false, head_ = false, reused_ = false, got_bytes_ = false;
   int resends_ = 0;
   std::string out_;
@@ -99,6 +100,7 @@ class HttpConn : public Handler {
   bool Open();
   void StartWrite();
   void Flush();
+  void Watch(uint32_t events);
   void ReadAll();
   bool Parse();  // true when the response is complete
   void Finish();
