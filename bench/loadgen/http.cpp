@@ -246,18 +246,15 @@ void HttpConn::ReadAll() {
   for (;;) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
+      if (busy_) {  // else stray bytes on an idle connection: dropped
+        got_bytes_ = true;
+        in_.append(buf, static_cast<size_t>(n));
+      }
       // A short read took all there was: epoll (level-triggered) reports
       // the socket again if more comes, so no second recv() to see EAGAIN
       // (one system call less per response, on cores the load generator
       // shares with the servers it measures).
-      const bool drained = static_cast<size_t>(n) < sizeof buf;
-      if (!busy_) {  // stray bytes on an idle connection: drop
-        if (drained) return;
-        continue;
-      }
-      got_bytes_ = true;
-      in_.append(buf, static_cast<size_t>(n));
-      if (drained) break;
+      if (static_cast<size_t>(n) < sizeof buf) break;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
