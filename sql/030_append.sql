@@ -121,7 +121,26 @@ SELECT livestore.append('app', ev_batch(2147483647, 2));    -- the chain leaves 
 \set VERBOSITY default
 SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '11.5'));
 SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '2147483648'));
+-- Every kind of number gets the message it got when the fields went through
+-- RapidJSON as text: a fraction or a scale within int4's range is a float,
+-- beyond it out of range; an exponent that leaves an integer is an integer.
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '0.0'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '-2147483648.0'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '2147483647.5'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,parentSeqNum}', '-2147483649'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '1e400'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '-1e400'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '1.2e1'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,seqNum}', '-0'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,parentSeqNum}', '"10"'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,parentSeqNum}', 'false'));
+SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,name}', '["v1.X"]'));
+SELECT livestore.append('app', ev_batch(11, 1) #- '{0,sessionId}');
+SELECT livestore.append('app', '[{"name":"v1.X","seqNum":11,"parentSeqNum":10,"clientId":"c","sessionId":"s"}, null]');
+SELECT livestore.append('app', '{"name":"v1.X"}');
+SELECT livestore.append('app', '11');
 \set VERBOSITY sqlstate
+:unchanged
 
 -- Broken chains.
 SELECT livestore.append('app', jsonb_set(ev_batch(11, 1), '{0,parentSeqNum}', '9'));

@@ -41,10 +41,8 @@ Datum ls_append(PG_FUNCTION_ARGS) {
   if (!ls_core_check_store_id(store_id, strlen(store_id), &err)) ls_raise(&err);
   if (!ls_core_table_name(store_id, strlen(store_id), table_name, &err)) ls_raise(&err);
 
-  char* json = ls_batch_fields_json(batch);
   LsBatchInfo info;
-  if (!ls_core_check_batch(json, strlen(json), &info, &err)) ls_raise(&err);
-  pfree(json);
+  ls_batch_check(batch, &info);
 
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "livestore: SPI_connect failed");
   int32 head = 0;

@@ -51,10 +51,7 @@ Datum ls_emit(PG_FUNCTION_ARGS) {
   char table_name[64];
   if (!ls_core_check_store_id(store_id, strlen(store_id), &err)) ls_raise(&err);
   if (!ls_core_table_name(store_id, strlen(store_id), table_name, &err)) ls_raise(&err);
-  char* json = ls_batch_fields_json(events);
-  int32 count = 0;
-  if (!ls_core_check_emit(json, strlen(json), &count, &err)) ls_raise(&err);
-  pfree(json);
+  const int32 count = ls_emit_check(events);
 
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "livestore: SPI_connect failed");
   if (ls_plans_try(table_name) == nullptr) CreateStore(store_id);

@@ -2,7 +2,10 @@
 // hands it to gw::ParsePushPayload (src/push_payload.cpp), which checks the
 // envelope and then the batch with the extension's own rules (ls::CheckBatch,
 // extension/src/core/batch.cpp). The same bytes also go through
-// ls::CheckBatchText, the extension's append() entry point.
+// ls::CheckBatchText and, as the extension's append() hands a batch over
+// (views of its elements, numbers that are not plain int32s as text, see
+// extension/src/pg/batch_fields.cpp), through ls::CheckBatchEvents, which must
+// answer exactly as ls::CheckBatch does on the parsed value.
 //
 // Expected outcomes: success, gw::BadRequest, ls::Error 22023 / 22003 / 54000
 // (and 22P02 from CheckBatchText). Anything else aborts (see fuzz_support.h).
@@ -36,6 +39,17 @@ using ls::sqlstate::kProgramLimit;
 bool SameSummary(const ls::BatchSummary& a, const ls::BatchSummary& b) {
   return a.count == b.count && a.first_seq == b.first_seq && a.first_parent == b.first_parent &&
          a.last_seq == b.last_seq;
+}
+
+// A check's answer, to compare two ways to the same rules.
+template <typename F>
+std::string Outcome(F&& check) {
+  try {
+    const ls::BatchSummary s = check();
+    return "ok " + std::to_string(s.count) + " " + std::to_string(s.first_seq) + " " + std::to_string(s.last_seq);
+  } catch (const ls::Error& e) {
+    return std::string(e.sqlstate()) + " " + e.what();
+  }
 }
 
 void CheckSummary(const ls::BatchSummary& s, std::string_view input) {
@@ -86,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::UnexpectedException();
   }
 
-  // 2. The extension's append() check on the same bytes (a batch as text).
+  // 2. The core's check on the same bytes (a batch as text).
   try {
     ls::BatchSummary s = ls::CheckBatchText(input.data(), input.size());
     CheckSummary(s, input);
@@ -94,6 +108,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::ExpectSqlstate(e, {kInvalidText, kInvalidParameter, kOutOfRange, kProgramLimit});
   } catch (...) {
     fuzz::UnexpectedException();
+  }
+
+  // 3. The extension's append() check: views, numbers as text.
+  rapidjson::Document doc;
+  ls::ParseUntrusted(doc, input.data(), input.size());
+  if (!doc.HasParseError()) {
+    const bool is_array = doc.IsArray();
+    const size_t n = is_array ? doc.Size() : 0;
+    std::vector<LsEventView> views;
+    std::vector<std::string> texts;  // stable storage: reserved, never reallocated
+    if (is_array && n <= ls::kMaxBatchEvents) {
+      texts.reserve(5 * n);
+      for (const rapidjson::Value& e : doc.GetArray()) {
+        LsEventView v = ls::EventViewOf(e);
+        if (v.is_object)
+          for (const char* key : {"seqNum", "parentSeqNum"}) {
+            LsFieldView* f = key[0] == 's' ? &v.seq_num : &v.parent_seq_num;
+            if (f->kind != LS_FIELD_INT32 && f->kind != LS_FIELD_WIDE_INT && f->kind != LS_FIELD_FRACTION) continue;
+            const rapidjson::Value* last = nullptr;  // the value the view took: the last of duplicates
+            for (const auto& m : e.GetObject())
+              if (std::strcmp(m.name.GetString(), key) == 0) last = &m.value;
+            rapidjson::StringBuffer out;
+            rapidjson::Writer<rapidjson::StringBuffer> w(out);
+            last->Accept(w);
+            texts.emplace_back(out.GetString(), out.GetSize());
+            *f = LsFieldView{LS_FIELD_NUMBER_TEXT, 0, texts.back().size(), texts.back().c_str()};
+          }
+        views.push_back(v);
+      }
+    }
+    FUZZ_CHECK(Outcome([&] { return ls::CheckBatchEvents(is_array, n, views.data()); }) ==
+                   Outcome([&] { return ls::CheckBatch(doc); }),
+               input);
   }
   return 0;
 }

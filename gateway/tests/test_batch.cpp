@@ -1,5 +1,8 @@
-// ls::CheckBatch / ls::CheckBatchText: the batch rules shared by append() and
-// the push route, each with its SQLSTATE.
+// ls::CheckBatch / ls::CheckBatchText / ls::CheckBatchEvents: the batch rules
+// shared by append() (which hands them views of its jsonb) and the push route
+// (RapidJSON), each with its SQLSTATE.
+#include <cstring>
+#include <functional>
 #include <string>
 
 #include "livestore/core/batch.h"
@@ -150,6 +153,80 @@ TEST(CheckBatch, ErrorsNameTheEventAndField) {
   } catch (const ls::Error& e) {
     EXPECT_NE(std::string(e.what()).find("batch[1].clientId"), std::string::npos) << e.what();
   }
+}
+
+// The extension's side: views built as pg/batch_fields.cpp builds them.
+LsFieldView Str(const char* s) { return LsFieldView{LS_FIELD_STRING, 0, std::strlen(s), s}; }
+LsFieldView Int(int32_t v) { return LsFieldView{LS_FIELD_INT32, v, 0, nullptr}; }
+LsFieldView NumberText(const char* text) { return LsFieldView{LS_FIELD_NUMBER_TEXT, 0, std::strlen(text), text}; }
+LsEventView View(int32_t seq) {
+  return LsEventView{true, Str("v1.X"), Str("c"), Str("s"), Int(seq), Int(seq - 1)};
+}
+
+std::string MessageOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ls::Error& e) {
+    return std::string(e.sqlstate()) + " " + e.what();
+  }
+  return "accepted";
+}
+
+TEST(CheckBatchEvents, SummaryOfViews) {
+  const LsEventView views[] = {View(7), View(8), View(9)};
+  ExpectSummary(ls::CheckBatchEvents(true, 3, views), 3, 7, 6, 9);
+}
+
+TEST(CheckBatchEvents, ListChecksComeBeforeTheViews) {
+  EXPECT_TRUE(ThrowsSqlstate([] { ls::CheckBatchEvents(false, 0, nullptr); }, "22023"));
+  EXPECT_TRUE(ThrowsSqlstate([] { ls::CheckBatchEvents(true, 0, nullptr); }, "22023"));
+  EXPECT_TRUE(ThrowsSqlstate([] { ls::CheckBatchEvents(true, ls::kMaxBatchEvents + 1, nullptr); }, "54000"));
+  EXPECT_TRUE(ThrowsSqlstate([] { ls::CheckEmitEvents(true, ls::kMaxBatchEvents + 1, nullptr); }, "54000"));
+}
+
+// Numbers the extension hands over as text get the answer and message the
+// same number gets in a pushed body.
+TEST(CheckBatchEvents, NumberTextIsReadAsInABody) {
+  for (const char* number : {"11", "11.0", "11.5", "0.0", "2147483647", "2147483648", "-2147483649", "2147483647.5",
+                             "-2147483648.0", "1e300", "-1e300", "18446744073709551616", "1.5e1"}) {
+    LsEventView v = View(11);
+    v.seq_num = NumberText(number);
+    const std::string body = "[{\"name\":\"v1.X\",\"clientId\":\"c\",\"sessionId\":\"s\",\"seqNum\":" +
+                             std::string(number) + ",\"parentSeqNum\":10}]";
+    EXPECT_EQ(MessageOf([&] { ls::CheckBatchEvents(true, 1, &v); }), MessageOf([&] { Check(body); })) << number;
+  }
+}
+
+TEST(CheckBatchEvents, EveryKindHasItsMessage) {
+  struct Case {
+    LsFieldView seq;
+    const char* expected;
+  } cases[] = {
+      {LsFieldView{LS_FIELD_MISSING, 0, 0, nullptr}, "22023 batch[0].seqNum is missing"},
+      {LsFieldView{LS_FIELD_WIDE_INT, 0, 0, nullptr}, "22003 batch[0].seqNum is out of range for type integer"},
+      {LsFieldView{LS_FIELD_FRACTION, 0, 0, nullptr}, "22023 batch[0].seqNum must be an integer, not a float"},
+      {LsFieldView{LS_FIELD_OTHER, 0, 0, nullptr}, "22023 batch[0].seqNum must be an integer"},
+      {Str("1"), "22023 batch[0].seqNum must be an integer"},
+  };
+  for (const Case& c : cases) {
+    LsEventView v = View(1);
+    v.seq_num = c.seq;
+    EXPECT_EQ(MessageOf([&] { ls::CheckBatchEvents(true, 1, &v); }), c.expected);
+  }
+  LsEventView not_object = View(1);
+  not_object.is_object = false;
+  EXPECT_EQ(MessageOf([&] { ls::CheckBatchEvents(true, 1, &not_object); }), "22023 batch[0] must be an object");
+}
+
+// Postgres's jsonb keeps the last of duplicate keys, and so does the check
+// of a pushed body, so that the gateway answers what append() would.
+TEST(CheckBatch, LastOfDuplicateKeysCounts) {
+  EXPECT_TRUE(RejectsText(R"([{"name":"v1.X","seqNum":11,"parentSeqNum":10,"clientId":"c","sessionId":"s","seqNum":12}])",
+                          "22023"));
+  EXPECT_EQ(Check(R"([{"name":"v1.X","seqNum":12,"parentSeqNum":10,"clientId":"c","sessionId":"s","seqNum":11}])").last_seq,
+            11);
+  EXPECT_TRUE(RejectsText(R"([{"name":"v1.X","seqNum":11,"parentSeqNum":10,"clientId":"c","sessionId":"s","name":""}])",
+                          "22023"));
 }
 
 }  // namespace

@@ -48,9 +48,10 @@ extern "C" bool ls_core_check_store_id(const char* store_id, size_t len, LsError
   return Guard(err, [&] { ls::ValidateStoreId(std::string_view(store_id, len)); });
 }
 
-extern "C" bool ls_core_check_batch(const char* json, size_t len, LsBatchInfo* out, LsErrorSlot* err) {
+extern "C" bool ls_core_check_batch_events(bool is_array, size_t n, const LsEventView* events, LsBatchInfo* out,
+                                           LsErrorSlot* err) {
   return Guard(err, [&] {
-    ls::BatchSummary s = ls::CheckBatchText(json, len);
+    ls::BatchSummary s = ls::CheckBatchEvents(is_array, n, events);
     out->count = static_cast<int32_t>(s.count);
     out->first_seq = s.first_seq;
     out->first_parent = s.first_parent;
@@ -58,6 +59,7 @@ extern "C" bool ls_core_check_batch(const char* json, size_t len, LsBatchInfo* o
   });
 }
 
-extern "C" bool ls_core_check_emit(const char* json, size_t len, int32_t* count, LsErrorSlot* err) {
-  return Guard(err, [&] { *count = static_cast<int32_t>(ls::CheckEmitText(json, len)); });
+extern "C" bool ls_core_check_emit_events(bool is_array, size_t n, const LsEventView* events, int32_t* count,
+                                          LsErrorSlot* err) {
+  return Guard(err, [&] { *count = static_cast<int32_t>(ls::CheckEmitEvents(is_array, n, events)); });
 }

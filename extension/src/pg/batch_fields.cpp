@@ -1,81 +1,112 @@
-// The part of a batch that the rules look at, as JSON text for the core
-// zone: per event only name, clientId, sessionId, seqNum and parentSeqNum.
-// `args` stays in the jsonb: it may hold numbers that jsonb keeps exactly
-// but that no double (and so no RapidJSON) can hold, such as 1.8e308
-// written out in full, and the rules never look at it.
+// The part of a batch that the rules look at, as plain data for the core
+// zone (LsEventView, bridge.h): per event only name, clientId, sessionId,
+// seqNum and parentSeqNum, read from the jsonb where they are. `args` is not
+// looked at: it may hold numbers that jsonb keeps exactly but that no double
+// (and so no RapidJSON) can hold, such as 1.8e308 written out in full, and
+// the rules never look at it. Before, these fields were written out as JSON
+// text for the core to parse again: at 50 events that cost more than the
+// rest of the check (docs/performance.md).
 extern "C" {
 #include "postgres.h"
+#include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
+#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 }
 #include "livestore/pg/batch_fields.h"
+#include "livestore/pg/raise.h"
 
 namespace {
 
-const char* const kFields[] = {"name", "clientId", "sessionId", "seqNum", "parentSeqNum"};
-
-void AppendValue(StringInfo out, const JsonbValue* v) {
+LsFieldView FieldView(JsonbContainer* obj, const char* key, size_t key_len) {
+  LsFieldView f = {LS_FIELD_MISSING, 0, 0, nullptr};
+  JsonbValue value;
+  const JsonbValue* v = getKeyJsonValueFromContainer(obj, key, key_len, &value);
+  if (v == nullptr) return f;
   switch (v->type) {
-    case jbvNull:
-      appendStringInfoString(out, "null");
-      break;
-    case jbvBool:
-      appendStringInfoString(out, v->val.boolean ? "true" : "false");
-      break;
     case jbvString:
-      escape_json(out, pnstrdup(v->val.string.val, v->val.string.len));
+      f.kind = LS_FIELD_STRING;
+      f.length = v->val.string.len;
       break;
     case jbvNumeric: {
-      const char* text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+      Datum num = NumericGetDatum(v->val.numeric);
+      // Written without a fraction (display scale 0) and within int32: the
+      // common case, no text needed.
+      if (DatumGetInt32(DirectFunctionCall1(numeric_scale, num)) == 0) {
+        bool error = false;
+        const int32 i = numeric_int4_opt_error(v->val.numeric, &error);
+        if (!error) {
+          f.kind = LS_FIELD_INT32;
+          f.int_value = i;
+          break;
+        }
+      }
+      // Anything else is classified by the core as RapidJSON reads its text.
+      const char* text = DatumGetCString(DirectFunctionCall1(numeric_out, num));
       // Far outside integer range either way; keep it a number RapidJSON reads.
-      if (strlen(text) > 64) appendStringInfoString(out, text[0] == '-' ? "-1e300" : "1e300");
-      else appendStringInfoString(out, text);
+      if (strlen(text) > 64) text = text[0] == '-' ? "-1e300" : "1e300";
+      f.kind = LS_FIELD_NUMBER_TEXT;
+      f.text = text;
+      f.length = strlen(text);
       break;
     }
-    case jbvBinary:
-      appendStringInfoString(out, JsonbToCString(nullptr, v->val.binary.data, v->val.binary.len));
+    default:  // null, a boolean, an object or an array
+      f.kind = LS_FIELD_OTHER;
       break;
-    default:
-      elog(ERROR, "livestore: unexpected jsonb value type %d", (int)v->type);
   }
+  return f;
+}
+
+#define LS_KEY(k) k, sizeof(k) - 1
+
+// The views of a batch's elements (palloc'd), or nullptr when it is not an
+// array or has more elements than any batch may hold (the core says so).
+LsEventView* Views(Jsonb* batch, bool* is_array, size_t* n) {
+  *is_array = JB_ROOT_IS_ARRAY(batch) && !JB_ROOT_IS_SCALAR(batch);
+  *n = *is_array ? JB_ROOT_COUNT(batch) : 0;
+  if (!*is_array || *n == 0 || *n > LS_MAX_BATCH_EVENTS) return nullptr;
+  LsEventView* views = (LsEventView*)palloc(sizeof(LsEventView) * *n);
+  JsonbIterator* it = JsonbIteratorInit(&batch->root);
+  JsonbValue v;
+  size_t i = 0;
+  for (JsonbIteratorToken tok; (tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE;) {
+    if (tok != WJB_ELEM) continue;  // the array's begin and end
+    if (i >= *n) elog(ERROR, "livestore: jsonb array holds more elements than its count");
+    LsEventView* ev = &views[i++];
+    ev->is_object = v.type == jbvBinary && JsonContainerIsObject(v.val.binary.data);
+    if (!ev->is_object) continue;
+    JsonbContainer* obj = v.val.binary.data;
+    ev->name = FieldView(obj, LS_KEY("name"));
+    ev->client_id = FieldView(obj, LS_KEY("clientId"));
+    ev->session_id = FieldView(obj, LS_KEY("sessionId"));
+    ev->seq_num = FieldView(obj, LS_KEY("seqNum"));
+    ev->parent_seq_num = FieldView(obj, LS_KEY("parentSeqNum"));
+  }
+  if (i != *n) elog(ERROR, "livestore: jsonb array holds fewer elements than its count");
+  return views;
 }
 
 }  // namespace
 
-char* ls_batch_fields_json(Jsonb* batch) {
-  if (!JB_ROOT_IS_ARRAY(batch) || JB_ROOT_IS_SCALAR(batch))
-    return JsonbToCString(nullptr, &batch->root, VARSIZE(batch));  // the core says what is wrong
-  StringInfoData out;
-  initStringInfo(&out);
-  appendStringInfoChar(&out, '[');
-  JsonbIterator* it = JsonbIteratorInit(&batch->root);
-  JsonbValue v;
-  bool first = true;
-  for (JsonbIteratorToken tok; (tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE;) {
-    if (tok != WJB_ELEM) continue;  // the array's begin and end
-    if (!first) appendStringInfoChar(&out, ',');
-    first = false;
-    if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data)) {
-      AppendValue(&out, &v);
-      continue;
-    }
-    appendStringInfoChar(&out, '{');
-    bool first_field = true;
-    for (const char* key : kFields) {
-      JsonbValue* field = getKeyJsonValueFromContainer(v.val.binary.data, key, strlen(key), nullptr);
-      if (field == nullptr) continue;
-      if (!first_field) appendStringInfoChar(&out, ',');
-      first_field = false;
-      escape_json(&out, key);
-      appendStringInfoChar(&out, ':');
-      AppendValue(&out, field);
-    }
-    appendStringInfoChar(&out, '}');
-  }
-  appendStringInfoChar(&out, ']');
-  return out.data;
+void ls_batch_check(Jsonb* batch, LsBatchInfo* info) {
+  bool is_array = false;
+  size_t n = 0;
+  LsEventView* views = Views(batch, &is_array, &n);
+  LsErrorSlot err;
+  if (!ls_core_check_batch_events(is_array, n, views, info, &err)) ls_raise(&err);
+  if (views != nullptr) pfree(views);
+}
+
+int32 ls_emit_check(Jsonb* events) {
+  bool is_array = false;
+  size_t n = 0;
+  LsEventView* views = Views(events, &is_array, &n);
+  LsErrorSlot err;
+  int32 count = 0;
+  if (!ls_core_check_emit_events(is_array, n, views, &count, &err)) ls_raise(&err);
+  if (views != nullptr) pfree(views);
+  return count;
 }
 
 bool ls_batch_is_stored_form(Jsonb* batch) {

@@ -5,12 +5,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "livestore/bridge.h"
 #include "livestore/core/json.h"
 #include "livestore/core/cpp_only.h"
 
 namespace ls {
 
-inline constexpr size_t kMaxBatchEvents = 10000;
+inline constexpr size_t kMaxBatchEvents = LS_MAX_BATCH_EVENTS;
 
 struct BatchSummary {
   size_t count = 0;
@@ -29,11 +30,22 @@ BatchSummary CheckBatch(const rapidjson::Value& batch);
 // Parses JSON text, then CheckBatch. Malformed JSON throws 22P02.
 BatchSummary CheckBatchText(const char* json, size_t len);
 
+// The same rules on a batch another parser read (the extension's jsonb):
+// whether it is an array, its element count and, when that is within
+// kMaxBatchEvents, a view of each element. CheckBatch is this on views of
+// RapidJSON's values, so both places give the same answer and message.
+BatchSummary CheckBatchEvents(bool is_array, size_t n, const LsEventView* events);
+
+// What the rules see of one element: its fields of the rules, the last of
+// duplicate keys as Postgres's jsonb keeps it.
+LsEventView EventViewOf(const rapidjson::Value& event);
+
 // The events handed to livestore.emit(): a non-empty array of objects with a
 // non-empty string `name`, optional non-empty string `clientId`/`sessionId`,
 // and no `seqNum`/`parentSeqNum` (emit numbers them). Returns the count;
 // throws ls::Error as CheckBatch does.
 size_t CheckEmit(const rapidjson::Value& events);
 size_t CheckEmitText(const char* json, size_t len);
+size_t CheckEmitEvents(bool is_array, size_t n, const LsEventView* events);
 
 }  // namespace ls
