@@ -21,6 +21,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz_support.h"
@@ -123,8 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const rapidjson::Value& e : doc.GetArray()) {
         LsEventView v = ls::EventViewOf(e);
         if (v.is_object)
-          for (const char* key : {"seqNum", "parentSeqNum"}) {
-            LsFieldView* f = key[0] == 's' ? &v.seq_num : &v.parent_seq_num;
+          for (auto [key, f] : {std::pair{"seqNum", &v.seq_num}, std::pair{"parentSeqNum", &v.parent_seq_num}}) {
             if (f->kind != LS_FIELD_INT32 && f->kind != LS_FIELD_WIDE_INT && f->kind != LS_FIELD_FRACTION) continue;
             const rapidjson::Value* last = nullptr;  // the value the view took: the last of duplicates
             for (const auto& m : e.GetObject())

@@ -7,9 +7,10 @@
 namespace ls {
 namespace {
 
-std::string Where(const char* list, size_t i, const char* field) {
-  return std::string(list) + "[" + std::to_string(i) + "]." + field;
-}
+// "batch[3]", the element a message is about.
+std::string Element(const char* list, size_t i) { return std::string(list) + "[" + std::to_string(i) + "]"; }
+
+std::string Where(const char* list, size_t i, const char* field) { return Element(list, i) + "." + field; }
 
 LsFieldView FieldOf(const rapidjson::Value& v) {
   LsFieldView f{LS_FIELD_OTHER, 0, 0, nullptr};
@@ -75,7 +76,7 @@ void CheckList(const char* list, bool is_array, size_t n) {
 
 void CheckObject(const LsEventView& ev, const char* list, size_t i) {
   if (!ev.is_object)
-    throw Error(sqlstate::kInvalidParameter, std::string(list) + "[" + std::to_string(i) + "] must be an object");
+    throw Error(sqlstate::kInvalidParameter, Element(list, i) + " must be an object");
 }
 
 // One pushed event, and its place in the chain so far.

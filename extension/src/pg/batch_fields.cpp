@@ -10,7 +10,6 @@ extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 }
@@ -44,11 +43,15 @@ LsFieldView FieldView(JsonbContainer* obj, const char* key, size_t key_len) {
       }
       // Anything else is classified by the core as RapidJSON reads its text.
       const char* text = DatumGetCString(DirectFunctionCall1(numeric_out, num));
+      size_t length = strlen(text);
       // Far outside integer range either way; keep it a number RapidJSON reads.
-      if (strlen(text) > 64) text = text[0] == '-' ? "-1e300" : "1e300";
+      if (length > 64) {
+        text = text[0] == '-' ? "-1e300" : "1e300";
+        length = strlen(text);
+      }
       f.kind = LS_FIELD_NUMBER_TEXT;
       f.text = text;
-      f.length = strlen(text);
+      f.length = length;
       break;
     }
     default:  // null, a boolean, an object or an array
